@@ -1,0 +1,93 @@
+/**
+ * Table and column metadata in Dataverse terms (dataverse-spec §7; Dataverse column types).
+ * This is the contract between the records domain, the query compiler and the Web API.
+ */
+
+export type ColumnType =
+  | 'string'
+  | 'memo'
+  | 'wholenumber'
+  | 'bigint'
+  | 'decimal'
+  | 'float'
+  | 'currency'
+  | 'boolean'
+  | 'datetime'
+  | 'choice'
+  | 'choices'
+  | 'lookup'
+  | 'uniqueidentifier'
+
+export const COLUMN_TYPES: readonly ColumnType[] = [
+  'string',
+  'memo',
+  'wholenumber',
+  'bigint',
+  'decimal',
+  'float',
+  'currency',
+  'boolean',
+  'datetime',
+  'choice',
+  'choices',
+  'lookup',
+  'uniqueidentifier',
+]
+
+export interface ChoiceOption {
+  readonly value: number
+  readonly label: string
+}
+
+/** Type-specific settings. Absent fields take the Dataverse defaults (see records/column-defaults). */
+export interface ColumnOptions {
+  /** string, memo: maximum length in characters. */
+  readonly maxLength?: number
+  /** wholenumber, bigint, decimal, float, currency: inclusive range. */
+  readonly minValue?: number
+  readonly maxValue?: number
+  /** decimal (0-10), float (0-5), currency (0-4): digits after the point. */
+  readonly precision?: number
+  /** datetime: 'dateonly' stores YYYY-MM-DD; 'datetime' stores UTC to the second. */
+  readonly format?: 'dateonly' | 'datetime'
+  /** choice, choices: the allowed values. */
+  readonly choices?: readonly ChoiceOption[]
+  /** lookup: logical names of the tables it may point to (more than one = polymorphic). */
+  readonly targets?: readonly string[]
+}
+
+export interface ColumnDef {
+  /** Logical name, also the SQL column name. */
+  readonly name: string
+  readonly type: ColumnType
+  readonly displayName: string
+  readonly required: boolean
+  /** System columns are maintained by the platform and can't be written by clients. */
+  readonly system: boolean
+  /** Primary id and primary name columns carry this. */
+  readonly primary?: 'id' | 'name'
+  readonly options: ColumnOptions
+}
+
+export type OwnershipType = 'user' | 'organization'
+
+export interface TableDef {
+  /** Logical name, also the SQL table name (validated by parseLogicalName). */
+  readonly name: string
+  /** Entity set name used by the Web API, e.g. accounts. */
+  readonly entitySetName: string
+  readonly displayName: string
+  readonly ownership: OwnershipType
+  /** Primary id column logical name, e.g. accountid. */
+  readonly primaryIdColumn: string
+  /** Primary name column logical name, e.g. name. */
+  readonly primaryNameColumn: string
+  /** System tables (systemuser, team, businessunit, role) can't be dropped. */
+  readonly system: boolean
+  /** Columns in definition order, system columns included. */
+  readonly columns: readonly ColumnDef[]
+}
+
+/** Values as they cross the domain boundary (JSON-compatible). */
+export type RecordValue = string | number | boolean | null
+export type RecordData = Readonly<Record<string, RecordValue>>

@@ -1,0 +1,329 @@
+/**
+ * Stable error codes. The code is the contract: scripts, the CLI exit status, the HTTP status
+ * and the Dataverse wire code all derive from it. Messages are for people and may change.
+ * docs/errors.md is kept in sync with this table by a test.
+ */
+
+export type ErrorKind =
+  | 'validation'
+  | 'not-found'
+  | 'conflict'
+  | 'locked'
+  | 'integrity'
+  | 'configuration'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'limit'
+  | 'internal'
+
+interface ErrorSpec {
+  readonly kind: ErrorKind
+  readonly http: number
+  /** Dataverse error body code (dataverse-spec §7 Errors). */
+  readonly wire: string
+  /** CLI process exit status. */
+  readonly exit: number
+  /** What the code means, for docs/errors.md. */
+  readonly meaning: string
+  /** What an operator or client should do, for docs/errors.md. */
+  readonly action: string
+}
+
+// dataverse-spec §7: 0x80040217 not found, 0x80040237 duplicate. 0x80040203 is Dataverse's
+// InvalidArgument and 0x80060882 its ConcurrencyVersionMismatch.
+const INVALID_ARGUMENT = '0x80040203'
+const NOT_FOUND = '0x80040217'
+const DUPLICATE = '0x80040237'
+const CONCURRENCY = '0x80060882'
+const GENERIC = '0x80040216'
+
+export const ERRORS = {
+  VALIDATION: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning: 'The input does not match the expected shape; `details` lists each problem by path.',
+    action: 'Correct the input named in the details.',
+  },
+  NAME_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning: 'A tenant, environment, table, column or key name is not a valid identifier.',
+    action: 'Use the characters and length the message names; path characters are never allowed.',
+  },
+  RECORD_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning: 'A record value violates its column type (length, range, choice, format).',
+    action: 'Correct the value of the column named in the details.',
+  },
+  QUERY_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: '0x80060888',
+    exit: 2,
+    meaning: 'An OData query option ($filter, $select, $orderby, $top) could not be parsed.',
+    action: 'Correct the query; the message gives the position of the problem.',
+  },
+  QUERY_UNSUPPORTED: {
+    kind: 'validation',
+    http: 400,
+    wire: '0x8006088a',
+    exit: 2,
+    meaning: 'The query uses an option or function this server does not support.',
+    action: 'Remove the option; see the API compatibility table.',
+  },
+  QUERY_TOO_COMPLEX: {
+    kind: 'limit',
+    http: 400,
+    wire: '0x80060888',
+    exit: 2,
+    meaning: 'A query exceeds a length or nesting limit.',
+    action: 'Simplify the query or split it.',
+  },
+  USAGE: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning: 'A command was called with unknown or missing arguments.',
+    action: 'See `strongroom help`.',
+  },
+  TENANT_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'No tenant has that name or id.',
+    action: 'Check the name with `strongroom tenant list`.',
+  },
+  REGION_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'No configured region has that name.',
+    action: 'Use a region from the configuration (`regions`).',
+  },
+  ENVIRONMENT_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'The tenant has no environment of that name (or it was purged).',
+    action: 'Check the name with `strongroom env list --tenant <tenant>`.',
+  },
+  TABLE_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: '0x80060888',
+    exit: 3,
+    meaning: 'The environment has no table of that logical or entity set name.',
+    action: 'Check the name with `strongroom table list`.',
+  },
+  COLUMN_NOT_FOUND: {
+    kind: 'validation',
+    http: 400,
+    wire: '0x80060888',
+    exit: 2,
+    meaning: 'The table has no column of that logical name.',
+    action: 'Check the column names with `strongroom table show`.',
+  },
+  RECORD_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'No record with that id exists in the table.',
+    action: 'Check the id.',
+  },
+  KEY_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'No key or key version of that name exists.',
+    action: 'Check the name with `strongroom key list --tenant <tenant>`.',
+  },
+  ALREADY_EXISTS: {
+    kind: 'conflict',
+    http: 409,
+    wire: DUPLICATE,
+    exit: 4,
+    meaning: 'Something with that name already exists.',
+    action: 'Choose another name.',
+  },
+  RECORD_DUPLICATE: {
+    kind: 'conflict',
+    http: 412,
+    wire: DUPLICATE,
+    exit: 4,
+    meaning: 'A record with the same id or key already exists.',
+    action: 'Update the existing record instead, or use another id.',
+  },
+  CONCURRENCY_MISMATCH: {
+    kind: 'conflict',
+    http: 412,
+    wire: CONCURRENCY,
+    exit: 4,
+    meaning: "The record changed since it was read: the version doesn't match.",
+    action: 'Read the record again and reapply the change.',
+  },
+  INVALID_STATE: {
+    kind: 'conflict',
+    http: 409,
+    wire: GENERIC,
+    exit: 4,
+    meaning: 'The operation is not allowed in the current state (for example deleting a purged environment).',
+    action: 'Check the state with `show`; the message names the allowed states.',
+  },
+  IN_USE: {
+    kind: 'conflict',
+    http: 409,
+    wire: GENERIC,
+    exit: 4,
+    meaning: 'The object is still needed (for example a key version that still wraps data keys).',
+    action: 'Move what depends on it first (rotate, re-wrap), then retry.',
+  },
+  ENVIRONMENT_LOCKED: {
+    kind: 'locked',
+    http: 423,
+    wire: '0x80090001',
+    exit: 5,
+    meaning: "The environment is locked: its key is unavailable, so its data can't be read.",
+    action: 'Restore access to the key, then `strongroom env unlock`.',
+  },
+  ENVIRONMENT_UNAVAILABLE: {
+    kind: 'conflict',
+    http: 409,
+    wire: GENERIC,
+    exit: 4,
+    meaning: 'The environment is not active (provisioning, disabled or deleted).',
+    action: 'Enable or recover the environment first.',
+  },
+  KEY_UNAVAILABLE: {
+    kind: 'locked',
+    http: 503,
+    wire: '0x80090002',
+    exit: 5,
+    meaning: 'A key encryption key is disabled, destroyed or unreachable.',
+    action: 'Restore the key in its provider; environments under it stay locked until unlocked.',
+  },
+  MASTER_KEY_MISSING: {
+    kind: 'configuration',
+    http: 500,
+    wire: GENERIC,
+    exit: 6,
+    meaning: 'No master key: STRONGROOM_MASTER_KEY is unset and the data directory has no master.key.',
+    action: 'Run `strongroom init`, or set STRONGROOM_MASTER_KEY / STRONGROOM_MASTER_KEY_FILE.',
+  },
+  MASTER_KEY_INVALID: {
+    kind: 'configuration',
+    http: 500,
+    wire: GENERIC,
+    exit: 6,
+    meaning: 'The master key is malformed (not 32 bytes of hex or base64) or its file is readable by others.',
+    action: 'Give 64 hex characters or 44 base64 characters; make the key file mode 0600.',
+  },
+  MASTER_KEY_MISMATCH: {
+    kind: 'configuration',
+    http: 500,
+    wire: GENERIC,
+    exit: 6,
+    meaning: 'The master key does not open this data directory.',
+    action: 'Use the master key the data directory was initialised with.',
+  },
+  DATA_DIR_NOT_INITIALISED: {
+    kind: 'configuration',
+    http: 500,
+    wire: GENERIC,
+    exit: 6,
+    meaning: 'The data directory has not been initialised.',
+    action: 'Run `strongroom init --data-dir <dir>`.',
+  },
+  DATA_DIR_INVALID: {
+    kind: 'configuration',
+    http: 500,
+    wire: GENERIC,
+    exit: 6,
+    meaning: 'The data directory or its configuration is unusable (not a directory, unreadable, bad settings).',
+    action: 'Check the path, its permissions and the configuration named in the message.',
+  },
+  VAULT_CORRUPT: {
+    kind: 'integrity',
+    http: 500,
+    wire: GENERIC,
+    exit: 7,
+    meaning: 'The key vault file is damaged or was altered.',
+    action: 'Restore the vault file from backup; do not delete it (the keys in it are unrecoverable otherwise).',
+  },
+  CONTROL_PLANE_CORRUPT: {
+    kind: 'integrity',
+    http: 500,
+    wire: GENERIC,
+    exit: 7,
+    meaning: 'The control plane database is damaged or was altered.',
+    action: 'Restore control.db from backup.',
+  },
+  DATABASE_CORRUPT: {
+    kind: 'integrity',
+    http: 500,
+    wire: GENERIC,
+    exit: 7,
+    meaning: "An environment database file is damaged, truncated or doesn't open with its key.",
+    action: 'Restore the environment from backup. Nothing was written to the damaged file.',
+  },
+  INTERNAL: {
+    kind: 'internal',
+    http: 500,
+    wire: GENERIC,
+    exit: 1,
+    meaning: 'An unexpected error. Details are only in the server log, under the request id.',
+    action: 'Report it with the request id.',
+  },
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface ErrorDetail {
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * The one error type domains throw. `message` must be safe to show the caller: it never holds
+ * secrets, stack traces or SQL. Unexpected errors are wrapped as INTERNAL, whose message is
+ * replaced by a generic one at every delivery boundary.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly details: readonly ErrorDetail[]
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: readonly ErrorDetail[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'AppError'
+    this.code = code
+    this.details = options.details ?? []
+  }
+
+  get spec(): ErrorSpec {
+    return ERRORS[this.code]
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError
+
+/** Anything that is not an AppError becomes INTERNAL, keeping the original as the cause. */
+export function toAppError(e: unknown): AppError {
+  if (isAppError(e)) return e
+  return new AppError('INTERNAL', 'An unexpected error occurred.', { cause: e })
+}
