@@ -179,7 +179,8 @@ export const ERRORS = {
     http: 409,
     wire: GENERIC,
     exit: 4,
-    meaning: 'The operation is not allowed in the current state (for example deleting a purged environment).',
+    meaning:
+      'The operation is not allowed in the current state (for example deleting a purged environment).',
     action: 'Check the state with `show`; the message names the allowed states.',
   },
   IN_USE: {
@@ -219,7 +220,8 @@ export const ERRORS = {
     http: 500,
     wire: GENERIC,
     exit: 6,
-    meaning: 'No master key: STRONGROOM_MASTER_KEY is unset and the data directory has no master.key.',
+    meaning:
+      'No master key: STRONGROOM_MASTER_KEY is unset and the data directory has no master.key.',
     action: 'Run `strongroom init`, or set STRONGROOM_MASTER_KEY / STRONGROOM_MASTER_KEY_FILE.',
   },
   MASTER_KEY_INVALID: {
@@ -227,7 +229,8 @@ export const ERRORS = {
     http: 500,
     wire: GENERIC,
     exit: 6,
-    meaning: 'The master key is malformed (not 32 bytes of hex or base64) or its file is readable by others.',
+    meaning:
+      'The master key is malformed (not 32 bytes of hex or base64) or its file is readable by others.',
     action: 'Give 64 hex characters or 44 base64 characters; make the key file mode 0600.',
   },
   MASTER_KEY_MISMATCH: {
@@ -251,7 +254,8 @@ export const ERRORS = {
     http: 500,
     wire: GENERIC,
     exit: 6,
-    meaning: 'The data directory or its configuration is unusable (not a directory, unreadable, bad settings).',
+    meaning:
+      'The data directory or its configuration is unusable (not a directory, unreadable, bad settings).',
     action: 'Check the path, its permissions and the configuration named in the message.',
   },
   VAULT_CORRUPT: {
@@ -260,7 +264,8 @@ export const ERRORS = {
     wire: GENERIC,
     exit: 7,
     meaning: 'The key vault file is damaged or was altered.',
-    action: 'Restore the vault file from backup; do not delete it (the keys in it are unrecoverable otherwise).',
+    action:
+      'Restore the vault file from backup; do not delete it (the keys in it are unrecoverable otherwise).',
   },
   CONTROL_PLANE_CORRUPT: {
     kind: 'integrity',

@@ -12,10 +12,15 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** Dataverse ids are GUIDs; we keep them lower-case, braces removed. */
 export function parseGuid(value: string, what = 'id'): string {
-  const v = value.trim().replace(/^\{(.*)\}$/, '$1').toLowerCase()
+  const v = value
+    .trim()
+    .replace(/^\{(.*)\}$/, '$1')
+    .toLowerCase()
   if (!GUID.test(v)) {
     throw new AppError('VALIDATION', `The ${what} is not a GUID.`, {
-      details: [{ path: what, message: 'expected a GUID such as 00000000-0000-0000-0000-000000000000' }],
+      details: [
+        { path: what, message: 'expected a GUID such as 00000000-0000-0000-0000-000000000000' },
+      ],
     })
   }
   return v

@@ -30,7 +30,8 @@ export const silentLogger: Logger = { log: () => undefined }
 export function capturingLogger(): Logger & {
   entries: { level: LogLevel; event: string; fields: Readonly<Record<string, unknown>> }[]
 } {
-  const entries: { level: LogLevel; event: string; fields: Readonly<Record<string, unknown>> }[] = []
+  const entries: { level: LogLevel; event: string; fields: Readonly<Record<string, unknown>> }[] =
+    []
   return {
     entries,
     log(level, event, fields = {}) {
