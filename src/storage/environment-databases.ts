@@ -1,0 +1,161 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type Database from 'better-sqlite3-multiple-ciphers'
+import { Kysely } from 'kysely'
+import { AppError } from '../shared/errors.ts'
+import { isGuid, type EnvironmentId } from '../shared/ids.ts'
+import { Lru } from '../shared/lru.ts'
+import type { Secret } from '../shared/secret.ts'
+import { openEncryptedDatabase, type PageCipher } from './sqlite/open-encrypted-database.ts'
+import { sqliteDialect } from './sqlite/sqlite-dialect.ts'
+
+/** Tables are defined at run time, so the database type is open. */
+export type DynamicDb = Record<string, Record<string, unknown>>
+export type EnvDb = Kysely<DynamicDb>
+
+export interface EnvironmentDatabasesOptions {
+  /** Directory that holds one `<environment id>.db` file per environment. */
+  readonly dir: string
+  /** Open handles kept at most; the least recently used is closed past this. */
+  readonly capacity: number
+  readonly cipher: PageCipher
+  readonly pageCacheKiB: number
+  readonly synchronous: 'full' | 'normal'
+  readonly busyTimeoutMs: number
+  /**
+   * Unwraps the environment's data encryption key. Called on every cold open, so a revoked
+   * key stops new opens at once. The returned Secret is zeroed right after the file is keyed.
+   */
+  readonly resolveKey: (id: EnvironmentId) => Promise<Secret>
+  /** Runs after each open (schema migrations), before the handle is shared. */
+  readonly onOpen: (db: EnvDb) => Promise<void>
+}
+
+interface Entry {
+  readonly raw: Database.Database
+  readonly db: EnvDb
+  refs: number
+  closing: boolean
+}
+
+/**
+ * The open environment databases of this node: an LRU of handles, so one node can hold any
+ * number of environments on disk with bounded open files and memory (capacity × page cache).
+ */
+export interface EnvironmentDatabases {
+  /** Runs `fn` with the environment's database, opening it first if it is cold. */
+  use<T>(id: EnvironmentId, fn: (db: EnvDb) => Promise<T>): Promise<T>
+  /** Creates the database file of a new environment, keyed with `key`, and runs onOpen. */
+  create(id: EnvironmentId, key: Secret): Promise<void>
+  /** Closes the handle (when idle) and forgets its key: used on lock, delete and purge. */
+  evict(id: EnvironmentId): void
+  /** Deletes the files of a purged environment. */
+  removeFiles(id: EnvironmentId): void
+  pathOf(id: EnvironmentId): string
+  readonly openCount: number
+  closeAll(): Promise<void>
+}
+
+export function createEnvironmentDatabases(
+  options: EnvironmentDatabasesOptions,
+): EnvironmentDatabases {
+  const closeEntry = (entry: Entry): void => {
+    entry.closing = true
+    if (entry.refs === 0 && entry.raw.open) entry.raw.close()
+  }
+  const handles = new Lru<EnvironmentId, Entry>(options.capacity, (_id, entry) => {
+    closeEntry(entry)
+  })
+  const opening = new Map<EnvironmentId, Promise<Entry>>()
+
+  const pathOf = (id: EnvironmentId): string => {
+    // Ids are parsed GUIDs; this re-check keeps any other string away from the file system.
+    if (!isGuid(id)) throw new AppError('VALIDATION', 'The environment id is not a GUID.')
+    return join(options.dir, `${id}.db`)
+  }
+
+  const openEntry = async (id: EnvironmentId, key: Secret, create: boolean): Promise<Entry> => {
+    let raw: Database.Database
+    try {
+      raw = openEncryptedDatabase(pathOf(id), key, {
+        cipher: options.cipher,
+        create,
+        pageCacheKiB: options.pageCacheKiB,
+        synchronous: options.synchronous,
+        busyTimeoutMs: options.busyTimeoutMs,
+        corruptCode: 'DATABASE_CORRUPT',
+        what: 'environment database',
+      })
+    } finally {
+      key.dispose()
+    }
+    const db = new Kysely<DynamicDb>({
+      dialect: sqliteDialect({
+        database: raw,
+        safeIntegers: true,
+        corruptCode: 'DATABASE_CORRUPT',
+      }),
+    })
+    try {
+      await options.onOpen(db)
+    } catch (e) {
+      raw.close()
+      throw e
+    }
+    return { raw, db, refs: 0, closing: false }
+  }
+
+  const acquire = async (id: EnvironmentId): Promise<Entry> => {
+    const hot = handles.get(id)
+    if (hot !== undefined && !hot.closing) return hot
+    let pending = opening.get(id)
+    if (pending === undefined) {
+      pending = (async () => openEntry(id, await options.resolveKey(id), false))()
+      opening.set(id, pending)
+      try {
+        const entry = await pending
+        handles.set(id, entry)
+        return entry
+      } finally {
+        opening.delete(id)
+      }
+    }
+    return pending
+  }
+
+  return {
+    async use(id, fn) {
+      const entry = await acquire(id)
+      entry.refs += 1
+      try {
+        return await fn(entry.db)
+      } finally {
+        entry.refs -= 1
+        if (entry.closing && entry.refs === 0 && entry.raw.open) entry.raw.close()
+      }
+    },
+    async create(id, key) {
+      const entry = await openEntry(id, key, true)
+      handles.set(id, entry)
+    },
+    evict(id) {
+      const entry = handles.delete(id)
+      if (entry !== undefined) closeEntry(entry)
+    },
+    removeFiles(id) {
+      this.evict(id)
+      const base = pathOf(id)
+      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(base + suffix, { force: true })
+    },
+    pathOf,
+    get openCount() {
+      let n = 0
+      for (const e of handles.values()) if (e.raw.open) n += 1
+      return n
+    },
+    async closeAll() {
+      for (const id of [...handles.keys()]) this.evict(id)
+      await Promise.all([...opening.values()].map((p) => p.then(closeEntry, () => undefined)))
+    },
+  }
+}

@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3-multiple-ciphers'
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from 'kysely'
+import { AppError, type ErrorCode } from '../../shared/errors.ts'
+import { Lru } from '../../shared/lru.ts'
+import { Mutex } from '../../shared/mutex.ts'
+import { isCorruptionError } from './open-encrypted-database.ts'
+
+export interface SqliteDialectOptions {
+  readonly database: Database.Database
+  /** Read INTEGER columns as bigint, so 64-bit values survive (environment databases). */
+  readonly safeIntegers: boolean
+  /** Error code for a damaged file discovered while running a statement. */
+  readonly corruptCode: ErrorCode
+  readonly statementCacheSize?: number
+}
+
+/**
+ * Kysely dialect over one better-sqlite3 connection. Unlike kysely's own SQLite driver it
+ * (1) serialises every statement and transaction on the connection with a mutex, so a
+ * transaction that awaits never lets another caller's statements run inside it;
+ * (2) starts write transactions with BEGIN IMMEDIATE, so two processes (CLI and server) never
+ * deadlock upgrading a read lock; and (3) caches prepared statements by SQL text.
+ */
+export function sqliteDialect(options: SqliteDialectOptions): Dialect {
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new LockingSqliteDriver(options),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+    createIntrospector: (db: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(db),
+  }
+}
+
+class LockingSqliteDriver implements Driver {
+  readonly #mutex = new Mutex()
+  readonly #connection: LockingSqliteConnection
+  readonly #db: Database.Database
+  #release: (() => void) | undefined
+
+  constructor(options: SqliteDialectOptions) {
+    this.#db = options.database
+    this.#connection = new LockingSqliteConnection(options)
+  }
+
+  async init(): Promise<void> {
+    // The connection is opened (and keyed) by the caller before the dialect is built.
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    this.#release = await this.#mutex.lock()
+    return this.#connection
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'))
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('COMMIT'))
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // A failed statement may already have ended the transaction (e.g. SQLITE_FULL).
+    if (this.#db.inTransaction) await connection.executeQuery(CompiledQuery.raw('ROLLBACK'))
+  }
+
+  async releaseConnection(): Promise<void> {
+    const release = this.#release
+    this.#release = undefined
+    release?.()
+  }
+
+  async destroy(): Promise<void> {
+    // The owner of the better-sqlite3 handle closes it; see storage/handle-cache.
+  }
+}
+
+class LockingSqliteConnection implements DatabaseConnection {
+  readonly #db: Database.Database
+  readonly #safeIntegers: boolean
+  readonly #corruptCode: ErrorCode
+  readonly #statements: Lru<string, Database.Statement>
+
+  constructor(options: SqliteDialectOptions) {
+    this.#db = options.database
+    this.#safeIntegers = options.safeIntegers
+    this.#corruptCode = options.corruptCode
+    this.#statements = new Lru(options.statementCacheSize ?? 256, () => undefined)
+  }
+
+  #prepare(text: string): Database.Statement {
+    let stmt = this.#statements.get(text)
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(text)
+      if (stmt.reader) stmt.safeIntegers(this.#safeIntegers)
+      this.#statements.set(text, stmt)
+    }
+    return stmt
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      const stmt = this.#prepare(compiled.sql)
+      const params = compiled.parameters as unknown[]
+      if (stmt.reader) return { rows: stmt.all(params) as R[] }
+      const { changes } = stmt.run(params)
+      return { numAffectedRows: BigInt(changes), rows: [] }
+    } catch (e) {
+      if (isCorruptionError(e)) {
+        throw new AppError(this.#corruptCode, 'The database file is damaged.', { cause: e })
+      }
+      throw e
+    }
+  }
+
+  // eslint-disable-next-line require-yield -- streaming is not offered on this driver
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streamQuery is not supported; page with keyset queries instead')
+  }
+}
