@@ -1,0 +1,214 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CONFIG_FILE, defaultFileSettings, type Config } from './config/index.ts'
+import type { ControlContext } from './control/context.ts'
+import { resolveEnvironmentKey } from './control/environments/resolve-environment-key.ts'
+import { openControlDb } from './control/open-control-db.ts'
+import type { KeyProvider } from './keys/key-provider.ts'
+import { createKeyring, openKeyring } from './keys/keyring.ts'
+import { openLocalVault } from './keys/local-vault/index.ts'
+import { createMasterKeyFile, parseMasterKey, readMasterKeyFile } from './keys/master-key.ts'
+import {
+  createRecordsService,
+  migrateEnvironmentDatabase,
+  provisionEnvironment,
+  type RecordsService,
+} from './records/index.ts'
+import type { Clock } from './shared/clock.ts'
+import { AppError } from './shared/errors.ts'
+import type { EnvironmentId } from './shared/ids.ts'
+import type { Logger } from './shared/logger.ts'
+import type { Random } from './shared/random.ts'
+import type { Secret } from './shared/secret.ts'
+import { createEnvironmentDatabases, type EnvironmentDatabases } from './storage/index.ts'
+
+export interface Deps {
+  readonly clock: Clock
+  readonly random: Random
+  readonly logger: Logger
+}
+
+/** Files of a data directory. Environment files are named by id, never by a user's name. */
+export function dataPaths(dataDir: string) {
+  return {
+    keyring: join(dataDir, 'keyring.json'),
+    vault: join(dataDir, 'vault.db'),
+    control: join(dataDir, 'control.db'),
+    environments: join(dataDir, 'environments'),
+    settings: join(dataDir, CONFIG_FILE),
+  }
+}
+
+export interface Strongroom {
+  readonly config: Config
+  readonly control: ControlContext
+  readonly records: RecordsService
+  readonly databases: EnvironmentDatabases
+  close(): Promise<void>
+}
+
+function loadMasterKey(config: Config): Secret {
+  return config.masterKey.kind === 'value'
+    ? parseMasterKey(config.masterKey.text)
+    : readMasterKeyFile(config.masterKey.path)
+}
+
+/**
+ * Initialises a data directory: master key (a 0600 file unless one is supplied), settings file,
+ * keyring, key vault, control plane. On failure, what this call created is removed again.
+ * @throws ALREADY_EXISTS when the directory is already initialised
+ */
+export async function initDataDir(
+  config: Config,
+  deps: Deps,
+): Promise<{ masterKeyFile: string | null }> {
+  const paths = dataPaths(config.dataDir)
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  if (existsSync(paths.keyring)) {
+    throw new AppError('ALREADY_EXISTS', 'The data directory is already initialised.')
+  }
+  const created: string[] = []
+  let masterKeyFile: string | null = null
+  try {
+    let master: Secret
+    if (config.masterKey.kind === 'value') {
+      master = parseMasterKey(config.masterKey.text)
+    } else if (existsSync(config.masterKey.path)) {
+      master = readMasterKeyFile(config.masterKey.path)
+    } else {
+      master = createMasterKeyFile(config.masterKey.path, deps.random)
+      created.push(config.masterKey.path)
+      masterKeyFile = config.masterKey.path
+    }
+    if (!existsSync(paths.settings)) {
+      writeFileSync(paths.settings, JSON.stringify(defaultFileSettings(), null, 2) + '\n', {
+        mode: 0o644,
+        flag: 'wx',
+      })
+      created.push(paths.settings)
+    }
+    for (const stale of [paths.vault, paths.control]) {
+      if (existsSync(stale)) {
+        throw new AppError('DATA_DIR_INVALID', 'The data directory holds databases but no keyring.')
+      }
+    }
+    const keyring = createKeyring(paths.keyring, master, deps.random, deps.clock)
+    created.push(paths.keyring, paths.vault, paths.control)
+    master.dispose()
+    const vault = openLocalVault({
+      path: paths.vault,
+      key: keyring.vault,
+      random: deps.random,
+      clock: deps.clock,
+    })
+    vault.close()
+    const control = await openControlDb(paths.control, keyring.control, {
+      create: true,
+      cipher: config.storage.cipher,
+      regions: config.regions,
+      now: deps.clock.now().toISOString(),
+    })
+    control.close()
+    mkdirSync(paths.environments, { recursive: true, mode: 0o700 })
+  } catch (e) {
+    for (const file of created) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true })
+    }
+    throw e
+  }
+  deps.logger.log('info', 'datadir.initialised', { dataDir: config.dataDir })
+  return { masterKeyFile }
+}
+
+/**
+ * Opens an initialised data directory and wires every domain. The caller owns the result and
+ * must `close()` it.
+ * @throws DATA_DIR_NOT_INITIALISED, MASTER_KEY_MISSING, MASTER_KEY_INVALID, MASTER_KEY_MISMATCH,
+ *   KEYRING_CORRUPT, VAULT_CORRUPT, CONTROL_PLANE_CORRUPT
+ */
+export async function openStrongroom(config: Config, deps: Deps): Promise<Strongroom> {
+  const paths = dataPaths(config.dataDir)
+  if (!existsSync(paths.keyring)) {
+    throw new AppError('DATA_DIR_NOT_INITIALISED', 'The data directory has not been initialised.')
+  }
+  const master = loadMasterKey(config)
+  const keyring = (() => {
+    try {
+      return openKeyring(paths.keyring, master)
+    } finally {
+      master.dispose()
+    }
+  })()
+  if (!existsSync(paths.vault)) {
+    throw new AppError('VAULT_CORRUPT', 'The key vault file is missing.')
+  }
+  const vault = openLocalVault({
+    path: paths.vault,
+    key: keyring.vault,
+    random: deps.random,
+    clock: deps.clock,
+  })
+  const closers: (() => void)[] = [() => vault.close()]
+  try {
+    const controlDb = await openControlDb(paths.control, keyring.control, {
+      create: false,
+      cipher: config.storage.cipher,
+      regions: config.regions,
+      now: deps.clock.now().toISOString(),
+    })
+    closers.push(controlDb.close)
+    const providers = new Map<string, KeyProvider>([[vault.kind, vault]])
+
+    // The control context and the storage layer refer to each other (storage asks control for
+    // a DEK on cold open; control asks storage to create and evict files), so bind late.
+    let control: ControlContext | undefined
+    const databases = createEnvironmentDatabases({
+      dir: paths.environments,
+      capacity: config.storage.handleCacheSize,
+      cipher: config.storage.cipher,
+      pageCacheKiB: config.storage.pageCacheKiB,
+      synchronous: config.storage.synchronous,
+      busyTimeoutMs: config.storage.busyTimeoutMs,
+      resolveKey: (id: EnvironmentId) => {
+        if (control === undefined) throw new AppError('INTERNAL', 'The control plane is not ready.')
+        return resolveEnvironmentKey(control, id)
+      },
+      onOpen: migrateEnvironmentDatabase,
+    })
+    const records = createRecordsService({ databases, clock: deps.clock, random: deps.random })
+    control = {
+      db: controlDb.db,
+      providers,
+      databases,
+      provisionEnvironment: async ({ environmentId, organizationName }) => {
+        await databases.use(environmentId as EnvironmentId, (db) =>
+          provisionEnvironment(db, {
+            environmentId,
+            organizationName,
+            clock: deps.clock,
+            random: deps.random,
+          }).then(() => undefined),
+        )
+      },
+      regions: config.regions,
+      recoveryWindowDays: config.environments.recoveryWindowDays,
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger,
+    }
+    const ctx = control
+    return {
+      config,
+      control: ctx,
+      records,
+      databases,
+      async close() {
+        await databases.closeAll()
+        for (const close of closers.reverse()) close()
+      },
+    }
+  } catch (e) {
+    for (const close of closers.reverse()) close()
+    throw e
+  }
+}

@@ -1,0 +1,36 @@
+import type { Command } from '../command.ts'
+import {
+  envCreate,
+  envDelete,
+  envDisable,
+  envEnable,
+  envList,
+  envPurge,
+  envRecover,
+  envShow,
+  envUnlock,
+} from './env.ts'
+import { init } from './init.ts'
+import { keyList, keyRetire, keyRotate, keyShow } from './key.ts'
+import { tenantCreate, tenantHistory, tenantList } from './tenant.ts'
+
+/** Every command, in the order `help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  init,
+  tenantCreate,
+  tenantList,
+  tenantHistory,
+  envCreate,
+  envList,
+  envShow,
+  envDelete,
+  envRecover,
+  envPurge,
+  envDisable,
+  envEnable,
+  envUnlock,
+  keyList,
+  keyShow,
+  keyRotate,
+  keyRetire,
+]

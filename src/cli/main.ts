@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { readProcessEnv } from '../config/index.ts'
+import { runCli } from './run.ts'
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readStdin: () => Promise.resolve(readFileSync(0, 'utf8')),
+  env: readProcessEnv(),
+  cwd: process.cwd(),
+})
+process.exitCode = code

@@ -1,0 +1,124 @@
+import { z } from 'zod'
+import { PAGE_CIPHERS } from '../storage/sqlite/open-encrypted-database.ts'
+
+/**
+ * Every setting, with its source, default and security note. docs/configuration.md is checked
+ * against this list by a test, so the docs can't drift from the code.
+ */
+export interface SettingDoc {
+  readonly name: string
+  readonly source: string
+  readonly type: string
+  readonly default: string
+  readonly note: string
+}
+
+export const SETTINGS: readonly SettingDoc[] = [
+  {
+    name: 'dataDir',
+    source: '`--data-dir` or `STRONGROOM_DATA_DIR`',
+    type: 'path',
+    default: '`./data`',
+    note: 'Holds every database, the vault and the keyring. Created with mode 0700.',
+  },
+  {
+    name: 'masterKey',
+    source: '`STRONGROOM_MASTER_KEY` (64 hex or 44 base64 characters)',
+    type: 'secret',
+    default: 'unset',
+    note: 'Seals the keyring. Never accepted on the command line. Prefer a file or a secret store.',
+  },
+  {
+    name: 'masterKeyFile',
+    source: '`STRONGROOM_MASTER_KEY_FILE`',
+    type: 'path',
+    default: '`<dataDir>/master.key`',
+    note: 'Created by `init` with mode 0600; refused if group or others can read it. Keep a copy off the machine: without it the data is unrecoverable.',
+  },
+  {
+    name: 'logLevel',
+    source: '`STRONGROOM_LOG_LEVEL`',
+    type: '`debug` \\| `info` \\| `warn` \\| `error`',
+    default: '`info`',
+    note: 'Logs carry ids and codes, never keys or record values.',
+  },
+  {
+    name: 'regions',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'list of `{ name, geography }`',
+    default: '`[{ "name": "local", "geography": "local" }]`',
+    note: 'An environment never leaves the geography of its region.',
+  },
+  {
+    name: 'storage.cipher',
+    source: '`<dataDir>/strongroom.json`',
+    type: '`aegis` \\| `chacha20` \\| `sqlcipher`',
+    default: '`aegis`',
+    note: 'Page cipher of new databases (AEGIS-256 by measurement, bench/README.md). Existing files keep theirs.',
+  },
+  {
+    name: 'storage.handleCacheSize',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'integer 1-100000',
+    default: '`256`',
+    note: 'Open environment databases kept per process; bounds open files and memory.',
+  },
+  {
+    name: 'storage.pageCacheKiB',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'integer 64-1048576',
+    default: '`2048`',
+    note: 'SQLite page cache per open environment. Memory ≈ handleCacheSize × pageCacheKiB.',
+  },
+  {
+    name: 'storage.synchronous',
+    source: '`<dataDir>/strongroom.json`',
+    type: '`full` \\| `normal`',
+    default: '`full`',
+    note: '`full` survives power loss; `normal` survives process crashes only.',
+  },
+  {
+    name: 'storage.busyTimeoutMs',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'integer 0-60000',
+    default: '`5000`',
+    note: 'How long a writer waits for another process holding the write lock.',
+  },
+  {
+    name: 'environments.recoveryWindowDays',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'integer 0-365',
+    default: '`7`',
+    note: 'A deleted environment can be recovered for this long (dataverse-spec §8); then it may be purged (crypto-shredded).',
+  },
+]
+
+const REGION = z.strictObject({
+  name: z.string().max(63),
+  geography: z.string().min(1).max(63),
+})
+
+/** Schema of `<dataDir>/strongroom.json`. Unknown keys are rejected. */
+export const FILE_SETTINGS = z.strictObject({
+  regions: z
+    .array(REGION)
+    .min(1)
+    .max(100)
+    .default([{ name: 'local', geography: 'local' }]),
+  storage: z
+    .strictObject({
+      cipher: z.enum(PAGE_CIPHERS).default('aegis'),
+      handleCacheSize: z.int().min(1).max(100_000).default(256),
+      pageCacheKiB: z.int().min(64).max(1_048_576).default(2048),
+      synchronous: z.enum(['full', 'normal']).default('full'),
+      busyTimeoutMs: z.int().min(0).max(60_000).default(5000),
+    })
+    .prefault({}),
+  environments: z
+    .strictObject({
+      recoveryWindowDays: z.int().min(0).max(365).default(7),
+    })
+    .prefault({}),
+})
+
+export type FileSettings = z.infer<typeof FILE_SETTINGS>

@@ -1,0 +1,127 @@
+import { AppError } from '../../shared/errors.ts'
+import { isoNow, type Actor, type ControlContext } from '../context.ts'
+import { transitionEnvironment, type EnvironmentEvent } from '../environment-state.ts'
+import { appendHistory } from '../history.ts'
+import { findEnvironment, findEnvironmentById, type Environment } from './environment.ts'
+
+export interface ChangeStateInput {
+  readonly tenant: string
+  readonly name: string
+  readonly actor: Actor
+}
+
+/**
+ * Applies one lifecycle event to an environment, with its side effects, and records it.
+ * The update is conditional on the state read, so two processes can't both apply an event.
+ * @throws TENANT_NOT_FOUND, ENVIRONMENT_NOT_FOUND, INVALID_STATE
+ */
+export async function changeEnvironmentState(
+  ctx: ControlContext,
+  env: Environment,
+  event: EnvironmentEvent,
+  actor: Actor,
+  detail: Readonly<Record<string, string | number | boolean | null>> = {},
+): Promise<Environment> {
+  const next = transitionEnvironment(env.state, event)
+  const at = isoNow(ctx)
+  await ctx.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('environments')
+      .set({
+        state: next,
+        updated_at: at,
+        ...(event === 'delete' ? { deleted_at: at } : {}),
+        ...(event === 'recover' ? { deleted_at: null } : {}),
+        // Crypto-shred: without the wrapped DEK the file and any copy of it are unreadable.
+        ...(event === 'purge' ? { wrapped_dek: null } : {}),
+      })
+      .where('id', '=', env.id)
+      .where('state', '=', env.state)
+      .executeTakeFirst()
+    if (result.numUpdatedRows !== 1n) {
+      throw new AppError(
+        'INVALID_STATE',
+        `Environment '${env.name}' changed state meanwhile; retry.`,
+      )
+    }
+    await appendHistory(trx, {
+      tenantId: env.tenantId,
+      environmentId: env.id,
+      at,
+      actor,
+      action: `environment.${event}`,
+      detail: { name: env.name, from: env.state, to: next, ...detail },
+    })
+  })
+  // Anything that isn't active drops its open handle (and with it the DEK in SQLite's codec).
+  if (next !== 'active') ctx.databases.evict(env.id)
+  if (event === 'purge') ctx.databases.removeFiles(env.id)
+  ctx.logger.log('info', `environment.${event}`, { tenantId: env.tenantId, environmentId: env.id })
+  return { ...env, state: next }
+}
+
+export async function deleteEnvironment(ctx: ControlContext, input: ChangeStateInput) {
+  return changeEnvironmentState(
+    ctx,
+    await findEnvironment(ctx, input.tenant, input.name),
+    'delete',
+    input.actor,
+  )
+}
+
+export async function recoverEnvironment(ctx: ControlContext, input: ChangeStateInput) {
+  const env = await findEnvironment(ctx, input.tenant, input.name)
+  if (
+    env.state === 'deleted' &&
+    env.purgeAfter !== null &&
+    ctx.clock.now().toISOString() > env.purgeAfter
+  ) {
+    throw new AppError(
+      'INVALID_STATE',
+      `Environment '${env.name}' is past its ${ctx.recoveryWindowDays}-day recovery window.`,
+    )
+  }
+  const recovered = await changeEnvironmentState(ctx, env, 'recover', input.actor)
+  return (await findEnvironmentById(ctx, recovered.id)) ?? recovered
+}
+
+/**
+ * Crypto-shreds a deleted environment: its wrapped DEK is destroyed and its files removed.
+ * Inside the recovery window this needs `force`.
+ */
+export async function purgeEnvironment(
+  ctx: ControlContext,
+  input: ChangeStateInput & { force: boolean },
+) {
+  const env = await findEnvironment(ctx, input.tenant, input.name)
+  if (
+    env.state === 'deleted' &&
+    !input.force &&
+    env.purgeAfter !== null &&
+    ctx.clock.now().toISOString() < env.purgeAfter
+  ) {
+    throw new AppError(
+      'INVALID_STATE',
+      `Environment '${env.name}' can be recovered until ${env.purgeAfter}; purge it now with --force.`,
+    )
+  }
+  return changeEnvironmentState(ctx, env, 'purge', input.actor)
+}
+
+export async function disableEnvironment(ctx: ControlContext, input: ChangeStateInput) {
+  return changeEnvironmentState(
+    ctx,
+    await findEnvironment(ctx, input.tenant, input.name),
+    'disable',
+    input.actor,
+  )
+}
+
+export async function enableEnvironment(ctx: ControlContext, input: ChangeStateInput) {
+  return changeEnvironmentState(
+    ctx,
+    await findEnvironment(ctx, input.tenant, input.name),
+    'enable',
+    input.actor,
+  )
+}

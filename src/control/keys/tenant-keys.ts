@@ -1,0 +1,197 @@
+import { dekContext } from '../../keys/envelope.ts'
+import type { KeyVersionStatus } from '../../keys/key-provider.ts'
+import { AppError } from '../../shared/errors.ts'
+import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
+import { appendHistory } from '../history.ts'
+import { findTenant } from '../tenants/find-tenant.ts'
+
+export interface TenantKeyVersion {
+  readonly version: number
+  readonly status: KeyVersionStatus
+  readonly createdAt: string
+  readonly current: boolean
+  /** Live environments whose DEK is wrapped by this version. */
+  readonly environments: number
+}
+
+export interface TenantKey {
+  readonly name: string
+  readonly provider: string
+  readonly keyId: string
+  readonly type: string
+  readonly managedBy: 'service' | 'customer'
+  readonly currentVersion: number
+  readonly versions: readonly TenantKeyVersion[]
+}
+
+async function keyRow(ctx: ControlContext, tenant: string, name: string) {
+  const t = await findTenant(ctx, tenant)
+  const row = await ctx.db
+    .selectFrom('tenant_keys')
+    .selectAll()
+    .where('tenant_id', '=', t.id)
+    .where('name', '=', name)
+    .executeTakeFirst()
+  if (row === undefined) {
+    throw new AppError('KEY_NOT_FOUND', `Tenant '${tenant}' has no key named '${name}'.`)
+  }
+  return row
+}
+
+/**
+ * A tenant key with its versions, their status and how many environments each still wraps.
+ * @throws TENANT_NOT_FOUND, KEY_NOT_FOUND
+ */
+export async function describeTenantKey(
+  ctx: ControlContext,
+  tenant: string,
+  name: string,
+): Promise<TenantKey> {
+  const row = await keyRow(ctx, tenant, name)
+  const info = await providerOf(ctx, row.provider).describeKey(row.provider_key_id)
+  const usage = await ctx.db
+    .selectFrom('environments')
+    .select(['key_version', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('key_id', '=', row.id)
+    .where('state', '<>', 'purged')
+    .groupBy('key_version')
+    .execute()
+  const count = new Map(usage.map((u) => [u.key_version, Number(u.n)]))
+  return {
+    name: row.name,
+    provider: row.provider,
+    keyId: row.provider_key_id,
+    type: info.type,
+    managedBy: row.managed_by,
+    currentVersion: info.currentVersion,
+    versions: info.versions.map((v) => ({
+      version: v.version,
+      status: v.status,
+      createdAt: v.createdAt.toISOString(),
+      current: v.version === info.currentVersion,
+      environments: count.get(v.version) ?? 0,
+    })),
+  }
+}
+
+export async function listTenantKeys(ctx: ControlContext, tenant: string): Promise<TenantKey[]> {
+  const t = await findTenant(ctx, tenant)
+  const rows = await ctx.db
+    .selectFrom('tenant_keys')
+    .select('name')
+    .where('tenant_id', '=', t.id)
+    .orderBy('name')
+    .execute()
+  return Promise.all(rows.map((r) => describeTenantKey(ctx, tenant, r.name)))
+}
+
+/**
+ * Rotates a tenant key: the provider makes a new version, then every DEK wrapped by an older
+ * version is re-wrapped by the new one. Data files are not touched (no rewrite, no downtime).
+ * The re-wrap commits in one transaction, conditional on each row's version being unchanged.
+ * Older versions stay enabled (they may still be needed by backups) until retired.
+ * @throws TENANT_NOT_FOUND, KEY_NOT_FOUND, KEY_UNAVAILABLE
+ */
+export async function rotateTenantKey(
+  ctx: ControlContext,
+  input: { tenant: string; name: string; actor: Actor },
+): Promise<{ key: TenantKey; rewrapped: number }> {
+  const row = await keyRow(ctx, input.tenant, input.name)
+  const provider = providerOf(ctx, row.provider)
+  const rotated = await provider.rotateKey(row.provider_key_id)
+  const version = rotated.currentVersion
+  const envs = await ctx.db
+    .selectFrom('environments')
+    .select(['id', 'tenant_id', 'key_version', 'wrapped_dek'])
+    .where('key_id', '=', row.id)
+    .where('wrapped_dek', 'is not', null)
+    .where('key_version', '<>', version)
+    .execute()
+
+  const updates: { id: string; from: number; wrapped: Uint8Array }[] = []
+  for (const env of envs) {
+    if (env.wrapped_dek === null) continue
+    const context = dekContext({
+      purpose: 'environment-db',
+      tenantId: env.tenant_id,
+      environmentId: env.id,
+    })
+    const dek = await provider.unwrap(
+      { keyId: row.provider_key_id, version: env.key_version },
+      env.wrapped_dek,
+      context,
+    )
+    try {
+      const wrapped = await provider.wrap({ keyId: row.provider_key_id, version }, dek, context)
+      updates.push({ id: env.id, from: env.key_version, wrapped })
+    } finally {
+      dek.dispose()
+    }
+  }
+
+  const at = isoNow(ctx)
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const u of updates) {
+      await trx
+        .updateTable('environments')
+        .set({ wrapped_dek: u.wrapped, key_version: version, updated_at: at })
+        .where('id', '=', u.id)
+        .where('key_version', '=', u.from)
+        .execute()
+    }
+    await appendHistory(trx, {
+      tenantId: row.tenant_id,
+      at,
+      actor: input.actor,
+      action: 'key.rotated',
+      detail: { keyName: row.name, version, rewrapped: updates.length },
+    })
+  })
+  ctx.logger.log('info', 'key.rotated', {
+    tenantId: row.tenant_id,
+    version,
+    rewrapped: updates.length,
+  })
+  return { key: await describeTenantKey(ctx, input.tenant, input.name), rewrapped: updates.length }
+}
+
+/**
+ * Disables an old key version. Refused while any environment's DEK is still wrapped by it
+ * (so no data is ever stranded) and for the current version (that is a revoke).
+ * @throws KEY_NOT_FOUND, IN_USE, INVALID_STATE
+ */
+export async function retireKeyVersion(
+  ctx: ControlContext,
+  input: { tenant: string; name: string; version: number; actor: Actor },
+): Promise<TenantKey> {
+  const key = await describeTenantKey(ctx, input.tenant, input.name)
+  const v = key.versions.find((x) => x.version === input.version)
+  if (v === undefined) {
+    throw new AppError('KEY_NOT_FOUND', `Key '${key.name}' has no version ${input.version}.`)
+  }
+  if (v.current) {
+    throw new AppError(
+      'INVALID_STATE',
+      `Version ${v.version} is the current version; rotate first.`,
+    )
+  }
+  if (v.environments > 0) {
+    throw new AppError(
+      'IN_USE',
+      `Version ${v.version} still wraps the keys of ${v.environments} environment(s); rotate first.`,
+    )
+  }
+  const row = await keyRow(ctx, input.tenant, input.name)
+  await providerOf(ctx, row.provider).setVersionStatus(
+    { keyId: row.provider_key_id, version: v.version },
+    'disabled',
+  )
+  await appendHistory(ctx.db, {
+    tenantId: row.tenant_id,
+    at: isoNow(ctx),
+    actor: input.actor,
+    action: 'key.version-retired',
+    detail: { keyName: row.name, version: v.version },
+  })
+  return describeTenantKey(ctx, input.tenant, input.name)
+}
