@@ -283,6 +283,33 @@ export const ERRORS = {
     meaning: "An environment database file is damaged, truncated or doesn't open with its key.",
     action: 'Restore the environment from backup. Nothing was written to the damaged file.',
   },
+  DECRYPT_FAILED: {
+    kind: 'integrity',
+    http: 500,
+    wire: GENERIC,
+    exit: 7,
+    meaning:
+      'Encrypted data could not be authenticated: it was altered, truncated, or sealed under another key or context.',
+    action: 'Restore the affected data from backup; check that the right key is configured.',
+  },
+  KEY_UNWRAP_FAILED: {
+    kind: 'integrity',
+    http: 500,
+    wire: GENERIC,
+    exit: 7,
+    meaning:
+      'A wrapped data key failed authentication: it was altered, or wrapped by another key or for another context.',
+    action:
+      'Check that the key reference and context match the wrapped key; restore it from backup.',
+  },
+  KEYRING_CORRUPT: {
+    kind: 'integrity',
+    http: 500,
+    wire: GENERIC,
+    exit: 7,
+    meaning: "The data directory's keyring file is unreadable or not in the expected format.",
+    action: 'Restore keyring.json from backup; without it the data directory cannot be opened.',
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,

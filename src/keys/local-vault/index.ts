@@ -1,0 +1,2 @@
+export { openLocalVault } from './open-local-vault.ts'
+export type { LocalVaultOptions } from './open-local-vault.ts'
