@@ -37,6 +37,8 @@ export const COLUMN_TYPES: readonly ColumnType[] = [
 export interface ChoiceOption {
   readonly value: number
   readonly label: string
+  /** statuscode options only: the statecode value this status reason belongs to. */
+  readonly state?: number
 }
 
 /** Type-specific settings. Absent fields take the Dataverse defaults (see records/column-defaults). */
@@ -54,6 +56,11 @@ export interface ColumnOptions {
   readonly choices?: readonly ChoiceOption[]
   /** lookup: logical names of the tables it may point to (more than one = polymorphic). */
   readonly targets?: readonly string[]
+  /**
+   * lookup: what deleting a referenced record does (Dataverse cascade "delete" behaviour).
+   * 'removeLink' (default) sets this column to null; 'restrict' refuses the delete (IN_USE).
+   */
+  readonly onDelete?: 'removeLink' | 'restrict'
 }
 
 export interface ColumnDef {

@@ -1,0 +1,16 @@
+import type { EnvDb } from '../../storage/index.ts'
+import type { Clock } from '../../shared/clock.ts'
+import type { Random } from '../../shared/random.ts'
+import type { TableCatalog } from './table-catalog.ts'
+
+/** What every operation gets: one environment's database and the injected dependencies. */
+export interface RecordsContext {
+  readonly db: EnvDb
+  readonly clock: Clock
+  readonly random: Random
+  /** The environment's table catalog as seen through `db` (pass the transaction inside one). */
+  readonly catalog: (db: EnvDb) => Promise<TableCatalog>
+}
+
+/** 'YYYY-MM-DDTHH:MM:SSZ' of the clock's now, the datetime storage form. */
+export const nowText = (clock: Clock): string => `${clock.now().toISOString().slice(0, 19)}Z`

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { sql } from 'kysely'
+import { cryptoRandom } from '../shared/random.ts'
+import { createRecordsFixture, type RecordsFixture } from './internal/records-fixture.ts'
+import { migrateEnvironmentDatabase, SCHEMA_VERSION } from './migrate-environment-database.ts'
+import { provisionEnvironment } from './provision-environment.ts'
+
+const STANDARD = [
+  'account',
+  'businessunit',
+  'contact',
+  'organization',
+  'role',
+  'systemuser',
+  'team',
+]
+
+describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
+  let f: RecordsFixture
+  before(async () => {
+    f = await createRecordsFixture()
+  })
+  after(async () => {
+    await f.close()
+  })
+
+  it('provisions the seven standard tables with their entity sets', async () => {
+    const tables = await f.service.listTables(f.env)
+    assert.deepEqual(
+      tables.map((t) => t.name),
+      STANDARD,
+    )
+    assert.deepEqual(
+      tables.map((t) => t.entitySetName),
+      STANDARD.map((n) => `${n}s`),
+    )
+    const account = await f.service.getTable(f.env, 'accounts')
+    assert.equal(account.ownership, 'user')
+    assert.equal(account.primaryIdColumn, 'accountid')
+    assert.equal(account.primaryNameColumn, 'name')
+    assert.ok(account.columns.some((c) => c.name === 'ownerid'))
+    const bu = await f.service.getTable(f.env, 'businessunit')
+    assert.equal(bu.ownership, 'organization')
+    assert.ok(!bu.columns.some((c) => c.name === 'ownerid'))
+  })
+
+  it('seeds the root business unit, SYSTEM user, default team and two roles', async () => {
+    const { ids, service, env } = f
+    const bu = await service.retrieveRecord(env, 'businessunit', ids.businessUnitId)
+    assert.equal(bu['name'], 'Contoso')
+    assert.equal(bu['parentbusinessunitid'], null)
+    assert.equal(bu['createdby'], ids.systemUserId)
+    const user = await service.retrieveRecord(env, 'systemuser', ids.systemUserId)
+    assert.equal(user['fullname'], 'SYSTEM')
+    assert.equal(user['businessunitid'], ids.businessUnitId)
+    assert.equal(user['createdby'], ids.systemUserId)
+    assert.equal(user['modifiedby'], ids.systemUserId)
+    assert.equal(user['createdon'], '2025-03-04T05:06:07Z')
+    const team = await service.retrieveRecord(env, 'team', ids.defaultTeamId)
+    assert.deepEqual(
+      [team['name'], team['teamtype'], team['isdefault'], team['businessunitid']],
+      ['Contoso', 0, true, ids.businessUnitId],
+    )
+    const admin = await service.retrieveRecord(env, 'role', ids.systemAdministratorRoleId)
+    const basic = await service.retrieveRecord(env, 'role', ids.basicUserRoleId)
+    assert.equal(admin['name'], 'System Administrator')
+    assert.equal(basic['name'], 'Basic User')
+    assert.equal(basic['businessunitid'], ids.businessUnitId)
+    assert.deepEqual(await service.readProvisionedIds(env), ids)
+    const versions = [bu, user, team, admin, basic].map((r) => r['versionnumber'] as number)
+    assert.equal(new Set(versions).size, 5)
+  })
+
+  it('refuses to provision twice', async () => {
+    await assert.rejects(f.service.provisionEnvironment(f.env, 'Again'), {
+      code: 'ALREADY_EXISTS',
+    })
+  })
+
+  it('is idempotent and records the schema version', async () => {
+    await f.databases.use(f.env, async (db) => {
+      await migrateEnvironmentDatabase(db)
+      await migrateEnvironmentDatabase(db)
+      const row = await db
+        .selectFrom('_env')
+        .select('value')
+        .where('key', '=', 'schema_version')
+        .executeTakeFirstOrThrow()
+      assert.equal(row['value'], String(SCHEMA_VERSION))
+      const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
+      assert.equal(rows[0]?.user_version, BigInt(SCHEMA_VERSION))
+    })
+  })
+
+  it('reopens after evict with the data intact', async () => {
+    f.databases.evict(f.env)
+    assert.equal(f.databases.openCount, 0)
+    const user = await f.service.retrieveRecord(f.env, 'systemuser', f.ids.systemUserId)
+    assert.equal(user['fullname'], 'SYSTEM')
+    assert.equal(f.databases.openCount, 1)
+  })
+
+  it('refuses a database written by a newer schema version', async () => {
+    await f.databases.use(f.env, async (db) => {
+      await sql`pragma user_version = 99`.execute(db)
+      await assert.rejects(migrateEnvironmentDatabase(db), { code: 'INVALID_STATE' })
+      await sql`pragma user_version = 1`.execute(db)
+    })
+  })
+})
+
+describe('provisionEnvironment failure', () => {
+  it('leaves nothing behind when a seed insert fails', async () => {
+    const f = await createRecordsFixture({ provision: false })
+    try {
+      // The same id for every seed record: the second role insert violates UNIQUE.
+      const sameId = cryptoRandom.uuid()
+      await f.databases.use(f.env, async (db) => {
+        await assert.rejects(
+          provisionEnvironment(db, {
+            environmentId: f.env,
+            organizationName: 'Fabrikam',
+            clock: f.clock,
+            random: { bytes: cryptoRandom.bytes, uuid: () => sameId },
+          }),
+        )
+        const tables = await db.selectFrom('_tables').select('name').execute()
+        assert.deepEqual(tables, [])
+        const env = await db.selectFrom('_env').select('key').execute()
+        assert.deepEqual(
+          env.map((r) => r['key']),
+          ['schema_version'],
+        )
+        const { rows } = await sql<{
+          n: bigint
+        }>`select count(*) as n from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'`.execute(
+          db,
+        )
+        assert.equal(rows[0]?.n, 0n)
+      })
+      const ids = await f.service.provisionEnvironment(f.env, 'Fabrikam')
+      const bu = await f.service.retrieveRecord(f.env, 'businessunit', ids.businessUnitId)
+      assert.equal(bu['name'], 'Fabrikam')
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('refuses a bad organization name', async () => {
+    const f = await createRecordsFixture({ provision: false })
+    try {
+      await assert.rejects(f.service.provisionEnvironment(f.env, ''), { code: 'VALIDATION' })
+      await assert.rejects(f.service.provisionEnvironment(f.env, 'x'.repeat(161)), {
+        code: 'VALIDATION',
+      })
+    } finally {
+      await f.close()
+    }
+  })
+})

@@ -1,0 +1,114 @@
+import { sql } from 'kysely'
+import type { EnvDb } from '../storage/index.ts'
+import { AppError } from '../shared/errors.ts'
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = 1
+
+interface Migration {
+  readonly version: number
+  readonly up: (trx: EnvDb) => Promise<void>
+}
+
+/**
+ * Version 1: the metadata tables. Their names start with '_', which no logical name can, so
+ * they never collide with a table a client creates. All are STRICT: SQLite refuses a value of
+ * the wrong storage class instead of converting it.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    async up(trx) {
+      await trx.schema
+        .createTable('_env')
+        .addColumn('key', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .modifyEnd(sql`strict`)
+        .execute()
+      await trx.schema
+        .createTable('_tables')
+        .addColumn('name', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('entity_set_name', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('ownership', 'text', (c) =>
+          c.notNull().check(sql`ownership in ('user', 'organization')`),
+        )
+        .addColumn('primary_id', 'text', (c) => c.notNull())
+        .addColumn('primary_name', 'text', (c) => c.notNull())
+        .addColumn('system', 'integer', (c) => c.notNull().check(sql`system in (0, 1)`))
+        .addColumn('created_on', 'text', (c) => c.notNull())
+        .modifyEnd(sql`strict`)
+        .execute()
+      await trx.schema
+        .createTable('_columns')
+        .addColumn('table_name', 'text', (c) =>
+          c.notNull().references('_tables.name').onDelete('cascade'),
+        )
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('required', 'integer', (c) => c.notNull().check(sql`required in (0, 1)`))
+        .addColumn('system', 'integer', (c) => c.notNull().check(sql`system in (0, 1)`))
+        .addColumn('primary_role', 'text', (c) => c.check(sql`primary_role in ('id', 'name')`))
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('ordinal', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('_columns_pk', ['table_name', 'name'])
+        .modifyEnd(sql`strict`)
+        .execute()
+      await trx.schema
+        .createTable('_rowversion')
+        .addColumn('id', 'integer', (c) =>
+          c
+            .primaryKey()
+            .notNull()
+            .check(sql`id = 1`),
+        )
+        .addColumn('value', 'integer', (c) => c.notNull())
+        .modifyEnd(sql`strict`)
+        .execute()
+      await trx.insertInto('_rowversion').values({ id: 1, value: 0 }).execute()
+    },
+  },
+]
+
+const readUserVersion = async (db: EnvDb): Promise<number> => {
+  const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
+  return Number(rows[0]?.user_version ?? 0)
+}
+
+/**
+ * Brings an environment database's schema up to SCHEMA_VERSION. Idempotent, and cheap when the
+ * file is current (one `pragma user_version` read), so it serves as the storage `onOpen` hook.
+ * Pending migrations run in one write transaction that re-checks the version first, so two
+ * processes opening the same file never both migrate. The version is kept in SQLite's header
+ * (`user_version`, the fast check) and in `_env.schema_version` (for people and tools).
+ *
+ * @throws AppError INVALID_STATE when the file was written by a newer schema version
+ */
+export async function migrateEnvironmentDatabase(db: EnvDb): Promise<void> {
+  const current = await readUserVersion(db)
+  if (current === SCHEMA_VERSION) return
+  if (current > SCHEMA_VERSION) throw tooNew(current)
+  await db.transaction().execute(async (trx) => {
+    const version = await readUserVersion(trx)
+    if (version > SCHEMA_VERSION) throw tooNew(version)
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue
+      await migration.up(trx)
+    }
+    await trx
+      .insertInto('_env')
+      .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(SCHEMA_VERSION) }))
+      .execute()
+    // PRAGMA takes no bound parameters; the value is this module's integer constant.
+    // eslint-disable-next-line no-restricted-syntax -- integer constant, see above
+    await sql`pragma user_version = ${sql.lit(SCHEMA_VERSION)}`.execute(trx)
+  })
+}
+
+const tooNew = (version: number): AppError =>
+  new AppError(
+    'INVALID_STATE',
+    `The environment database has schema version ${version}; this server supports up to ${SCHEMA_VERSION}. Upgrade the server.`,
+  )

@@ -1,0 +1,122 @@
+import type { ParsedQueryOptions } from '../query/index.ts'
+import type { Clock } from '../shared/clock.ts'
+import type { EnvironmentId, RecordId } from '../shared/ids.ts'
+import type { Random } from '../shared/random.ts'
+import type { EnvironmentDatabases } from '../storage/index.ts'
+import { addColumn, type AddColumnInput } from './add-column.ts'
+import { countRecords } from './count-records.ts'
+import { createRecord, type CreateRecordOptions } from './create-record.ts'
+import { createTable, type CreateTableInput } from './create-table.ts'
+import { deleteRecord, type DeleteRecordOptions } from './delete-record.ts'
+import { getTable } from './get-table.ts'
+import type { RecordsContext } from './internal/context.ts'
+import { CatalogCache } from './internal/table-catalog.ts'
+import { listTables } from './list-tables.ts'
+import type { ColumnDef, RecordData, TableDef } from './model.ts'
+import { provisionEnvironment, type ProvisionedIds } from './provision-environment.ts'
+import { queryRecords, type QueryRecordsOptions, type QueryRecordsResult } from './query-records.ts'
+import { readProvisionedIds } from './read-provisioned-ids.ts'
+import type { RecordScope } from './record-scope.ts'
+import { retrieveRecord, type RetrieveRecordOptions } from './retrieve-record.ts'
+import { updateRecord, type UpdateRecordOptions } from './update-record.ts'
+
+/** Dependencies of the records service. */
+export interface RecordsServiceOptions {
+  readonly databases: EnvironmentDatabases
+  readonly clock: Clock
+  readonly random: Random
+  /** Environments whose table metadata is cached (default 256). */
+  readonly metadataCacheCapacity?: number
+}
+
+/** Tables, columns and records of environments, in Dataverse terms. */
+export interface RecordsService {
+  /** Provisions a freshly created environment database (see provisionEnvironment). */
+  provisionEnvironment(env: EnvironmentId, organizationName: string): Promise<ProvisionedIds>
+  /** The seed ids stored at provisioning. */
+  readProvisionedIds(env: EnvironmentId): Promise<ProvisionedIds>
+  listTables(env: EnvironmentId): Promise<TableDef[]>
+  getTable(env: EnvironmentId, nameOrEntitySet: string): Promise<TableDef>
+  createTable(env: EnvironmentId, input: CreateTableInput): Promise<TableDef>
+  addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<ColumnDef>
+  createRecord(
+    env: EnvironmentId,
+    table: string,
+    data: Readonly<Record<string, unknown>>,
+    options: CreateRecordOptions,
+  ): Promise<RecordId>
+  retrieveRecord(
+    env: EnvironmentId,
+    table: string,
+    id: string,
+    options?: RetrieveRecordOptions,
+  ): Promise<RecordData>
+  /** @returns the new versionnumber */
+  updateRecord(
+    env: EnvironmentId,
+    table: string,
+    id: string,
+    data: Readonly<Record<string, unknown>>,
+    options: UpdateRecordOptions,
+  ): Promise<number>
+  deleteRecord(
+    env: EnvironmentId,
+    table: string,
+    id: string,
+    options: DeleteRecordOptions,
+  ): Promise<void>
+  queryRecords(
+    env: EnvironmentId,
+    table: string,
+    options: ParsedQueryOptions,
+    extra?: QueryRecordsOptions,
+  ): Promise<QueryRecordsResult>
+  countRecords(
+    env: EnvironmentId,
+    table: string,
+    options: ParsedQueryOptions,
+    extra?: { readonly scope?: RecordScope },
+  ): Promise<number>
+  /** Drops the cached metadata of an environment (call after deleting or purging it). */
+  forget(env: EnvironmentId): void
+}
+
+/**
+ * Creates the records service. Every call opens (or reuses) the environment's database through
+ * `databases.use`, and each write runs in one transaction. Table metadata is cached per
+ * environment in this instance and re-read when SQLite's schema version moves, so a column
+ * added by another process is seen at the next call.
+ */
+export function createRecordsService(options: RecordsServiceOptions): RecordsService {
+  const { databases, clock, random } = options
+  const catalogs = new CatalogCache(options.metadataCacheCapacity ?? 256)
+  const run = <T>(env: EnvironmentId, fn: (ctx: RecordsContext) => Promise<T>): Promise<T> =>
+    databases.use(env, (db) =>
+      fn({ db, clock, random, catalog: (through) => catalogs.get(env, through) }),
+    )
+  return {
+    provisionEnvironment: (env, organizationName) =>
+      run(env, (ctx) =>
+        provisionEnvironment(ctx.db, { environmentId: env, organizationName, clock, random }),
+      ),
+    readProvisionedIds: (env) => run(env, (ctx) => readProvisionedIds(ctx)),
+    listTables: (env) => run(env, (ctx) => listTables(ctx)),
+    getTable: (env, name) => run(env, (ctx) => getTable(ctx, name)),
+    createTable: (env, input) => run(env, (ctx) => createTable(ctx, input)),
+    addColumn: (env, table, input) => run(env, (ctx) => addColumn(ctx, table, input)),
+    createRecord: (env, table, data, opts) =>
+      run(env, (ctx) => createRecord(ctx, table, data, opts)),
+    retrieveRecord: (env, table, id, opts) =>
+      run(env, (ctx) => retrieveRecord(ctx, table, id, opts)),
+    updateRecord: (env, table, id, data, opts) =>
+      run(env, (ctx) => updateRecord(ctx, table, id, data, opts)),
+    deleteRecord: (env, table, id, opts) => run(env, (ctx) => deleteRecord(ctx, table, id, opts)),
+    queryRecords: (env, table, query, extra) =>
+      run(env, (ctx) => queryRecords(ctx, table, query, extra)),
+    countRecords: (env, table, query, extra) =>
+      run(env, (ctx) => countRecords(ctx, table, query, extra)),
+    forget: (env) => {
+      catalogs.forget(env)
+    },
+  }
+}

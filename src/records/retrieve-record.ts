@@ -1,0 +1,39 @@
+import { parseGuid } from '../shared/ids.ts'
+import type { RecordsContext } from './internal/context.ts'
+import { missingRecord, selectedColumns, toRecord } from './internal/record-io.ts'
+import { findTable } from './internal/table-catalog.ts'
+import type { RecordData } from './model.ts'
+import type { RecordScope } from './record-scope.ts'
+
+/** Options of retrieveRecord. */
+export interface RetrieveRecordOptions {
+  /** Columns to return (the primary id and versionnumber always are). Default: all. */
+  readonly select?: readonly string[]
+  readonly scope?: RecordScope
+}
+
+/**
+ * Reads one record by id.
+ *
+ * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND (select), VALIDATION (id not a GUID),
+ *   RECORD_NOT_FOUND (or the scope's error)
+ */
+export async function retrieveRecord(
+  ctx: RecordsContext,
+  tableName: string,
+  id: string,
+  options: RetrieveRecordOptions = {},
+): Promise<RecordData> {
+  const recordId = parseGuid(id, 'record id')
+  const table = findTable(await ctx.catalog(ctx.db), tableName)
+  const columns = selectedColumns(table, options.select)
+  const scope = options.scope
+  let query = ctx.db
+    .selectFrom(table.name)
+    .select(columns.map((c) => c.name))
+    .where(table.primaryIdColumn, '=', recordId)
+  if (scope !== undefined) query = query.where((eb) => scope.where(eb, table))
+  const row = await query.executeTakeFirst()
+  if (row === undefined) throw await missingRecord(ctx.db, table, recordId, 'retrieve', scope)
+  return toRecord(columns, row)
+}

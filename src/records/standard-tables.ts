@@ -1,0 +1,152 @@
+import { buildTableDef } from './internal/build-table-def.ts'
+import { choiceOptions, column, stringColumn } from './internal/column-builders.ts'
+import type { ColumnDef, TableDef } from './model.ts'
+
+const lookup = (
+  name: string,
+  displayName: string,
+  targets: readonly string[],
+  onDelete: 'removeLink' | 'restrict' = 'removeLink',
+): ColumnDef => column(name, 'lookup', displayName, { targets, onDelete })
+
+const currency = (name: string, displayName: string, minValue: number): ColumnDef =>
+  column(name, 'currency', displayName, { precision: 2, minValue, maxValue: 922_337_203_685_477 })
+
+/** systemuser.accessmode (Dataverse values). */
+export const ACCESS_MODES = choiceOptions({
+  0: 'Read-Write',
+  1: 'Administrative',
+  2: 'Read',
+  3: 'Support User',
+  4: 'Non-interactive',
+  5: 'Delegated Admin',
+})
+
+/** team.teamtype (Dataverse values). */
+export const TEAM_TYPES = choiceOptions({
+  0: 'Owner',
+  1: 'Access',
+  2: 'Security Group',
+  3: 'Office Group',
+})
+
+/** account.industrycode: a few of Dataverse's values. */
+export const INDUSTRY_CODES = choiceOptions({
+  1: 'Accounting',
+  2: 'Agriculture and Non-petrol Natural Resource Extraction',
+  3: 'Broadcasting Printing and Publishing',
+  4: 'Brokers',
+  5: 'Building Supply Retail',
+  6: 'Business Services',
+  7: 'Consulting',
+  8: 'Consumer Services',
+})
+
+/**
+ * The seven tables every environment starts with: the system tables (the organization, business
+ * units, users, teams, security roles; organization-owned, business unit links restricting
+ * deletes) and the common tables account and contact (user-owned).
+ */
+export function standardTables(): TableDef[] {
+  return [
+    buildTableDef({
+      name: 'organization',
+      entitySetName: 'organizations',
+      displayName: 'Organization',
+      ownership: 'organization',
+      system: true,
+      primaryName: { name: 'name', displayName: 'Name', maxLength: 160 },
+    }),
+    buildTableDef({
+      name: 'businessunit',
+      entitySetName: 'businessunits',
+      displayName: 'Business Unit',
+      ownership: 'organization',
+      system: true,
+      primaryName: { name: 'name', displayName: 'Name', maxLength: 160 },
+      columns: [lookup('parentbusinessunitid', 'Parent Business', ['businessunit'], 'restrict')],
+    }),
+    buildTableDef({
+      name: 'systemuser',
+      entitySetName: 'systemusers',
+      displayName: 'User',
+      ownership: 'organization',
+      system: true,
+      primaryName: { name: 'fullname', displayName: 'Full Name', maxLength: 200 },
+      columns: [
+        stringColumn('domainname', 'User Name', 1024),
+        stringColumn('internalemailaddress', 'Primary Email', 100),
+        lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict'),
+        column('isdisabled', 'boolean', 'Status'),
+        column('applicationid', 'uniqueidentifier', 'Application ID'),
+        column('azureactivedirectoryobjectid', 'uniqueidentifier', 'Azure AD Object ID'),
+        column('accessmode', 'choice', 'Access Mode', { choices: ACCESS_MODES }),
+      ],
+    }),
+    buildTableDef({
+      name: 'team',
+      entitySetName: 'teams',
+      displayName: 'Team',
+      ownership: 'organization',
+      system: true,
+      primaryName: { name: 'name', displayName: 'Team Name', maxLength: 160 },
+      columns: [
+        column('teamtype', 'choice', 'Team Type', { choices: TEAM_TYPES }),
+        lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict'),
+        column('isdefault', 'boolean', 'Is Default'),
+      ],
+    }),
+    buildTableDef({
+      name: 'role',
+      entitySetName: 'roles',
+      displayName: 'Security Role',
+      ownership: 'organization',
+      system: true,
+      primaryName: { name: 'name', displayName: 'Name', maxLength: 100 },
+      columns: [lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict')],
+    }),
+    buildTableDef({
+      name: 'account',
+      entitySetName: 'accounts',
+      displayName: 'Account',
+      ownership: 'user',
+      system: false,
+      primaryName: { name: 'name', displayName: 'Account Name', maxLength: 160 },
+      columns: [
+        stringColumn('accountnumber', 'Account Number', 20),
+        stringColumn('telephone1', 'Main Phone', 50),
+        stringColumn('emailaddress1', 'Email', 100),
+        stringColumn('websiteurl', 'Website', 200),
+        column('description', 'memo', 'Description', { maxLength: 2000 }),
+        currency('revenue', 'Annual Revenue', 0),
+        column('numberofemployees', 'wholenumber', 'Number of Employees', {
+          minValue: 0,
+          maxValue: 1_000_000_000,
+        }),
+        currency('creditlimit', 'Credit Limit', 0),
+        column('industrycode', 'choice', 'Industry', { choices: INDUSTRY_CODES }),
+        lookup('parentaccountid', 'Parent Account', ['account']),
+        lookup('primarycontactid', 'Primary Contact', ['contact']),
+        column('donotemail', 'boolean', 'Do not allow Emails'),
+      ],
+    }),
+    buildTableDef({
+      name: 'contact',
+      entitySetName: 'contacts',
+      displayName: 'Contact',
+      ownership: 'user',
+      system: false,
+      primaryName: { name: 'fullname', displayName: 'Full Name', maxLength: 160 },
+      columns: [
+        stringColumn('firstname', 'First Name', 50),
+        stringColumn('lastname', 'Last Name', 50),
+        stringColumn('emailaddress1', 'Email', 100),
+        stringColumn('telephone1', 'Business Phone', 50),
+        stringColumn('jobtitle', 'Job Title', 100),
+        column('birthdate', 'datetime', 'Birthday', { format: 'dateonly' }),
+        lookup('parentcustomerid', 'Company Name', ['account', 'contact']),
+        column('description', 'memo', 'Description', { maxLength: 2000 }),
+      ],
+    }),
+  ]
+}

@@ -1,0 +1,75 @@
+import { AppError } from '../shared/errors.ts'
+import { parseGuid } from '../shared/ids.ts'
+import { checkActor } from './internal/actor.ts'
+import { checkLookups } from './internal/check-lookups.ts'
+import { composeFullName, needsNameParts } from './internal/compose-full-name.ts'
+import { nowText, type RecordsContext } from './internal/context.ts'
+import { encodeRecord } from './internal/encode-record.ts'
+import { nextVersion } from './internal/next-version.ts'
+import { toBigint } from './internal/to-bigint.ts'
+import { missingRecord, parseIfVersion } from './internal/record-io.ts'
+import { findTable } from './internal/table-catalog.ts'
+import type { RecordScope } from './record-scope.ts'
+
+/** Options of updateRecord. */
+export interface UpdateRecordOptions {
+  /** The systemuser making the change: modifiedby. */
+  readonly actorId: string
+  /** Optimistic concurrency: the versionnumber the client read (If-Match). */
+  readonly ifVersion?: number | string | bigint
+  readonly scope?: RecordScope
+}
+
+/**
+ * Updates the given columns of one record in one transaction, with a new versionnumber and
+ * modifiedon/modifiedby. With `ifVersion`, the update applies only if the record still has
+ * that version (`UPDATE … WHERE id = ? AND versionnumber = ?`).
+ *
+ * @returns the record's new versionnumber
+ * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, RECORD_INVALID, RECORD_NOT_FOUND (or the
+ *   scope's error), CONCURRENCY_MISMATCH (nothing changed), VALIDATION (id, actor, ifVersion)
+ */
+export async function updateRecord(
+  ctx: RecordsContext,
+  tableName: string,
+  id: string,
+  data: Readonly<Record<string, unknown>>,
+  options: UpdateRecordOptions,
+): Promise<number> {
+  const recordId = parseGuid(id, 'record id')
+  const expected = options.ifVersion === undefined ? undefined : parseIfVersion(options.ifVersion)
+  return ctx.db.transaction().execute(async (trx) => {
+    const catalog = await ctx.catalog(trx)
+    const table = findTable(catalog, tableName)
+    const row = encodeRecord(table, data, 'update')
+    const scope = options.scope
+    const parts = needsNameParts(table, row) ? ['firstname', 'lastname'] : []
+    let read = trx
+      .selectFrom(table.name)
+      .select(['versionnumber', ...parts])
+      .where(table.primaryIdColumn, '=', recordId)
+    if (scope !== undefined) read = read.where((eb) => scope.where(eb, table))
+    const current = await read.executeTakeFirst()
+    if (current === undefined) throw await missingRecord(trx, table, recordId, 'update', scope)
+    const currentVersion = toBigint(current['versionnumber'])
+    if (expected !== undefined && expected !== currentVersion) throw mismatch()
+    composeFullName(table, row, current)
+    const actor = await checkActor(trx, catalog, options.actorId)
+    await checkLookups(trx, catalog, table, row)
+    const version = await nextVersion(trx)
+    row.set('modifiedon', nowText(ctx.clock))
+    row.set('modifiedby', actor)
+    row.set('versionnumber', version)
+    const result = await trx
+      .updateTable(table.name)
+      .set(Object.fromEntries(row))
+      .where(table.primaryIdColumn, '=', recordId)
+      .where('versionnumber', '=', currentVersion)
+      .executeTakeFirst()
+    if (result.numUpdatedRows !== 1n) throw mismatch()
+    return Number(version)
+  })
+}
+
+const mismatch = (): AppError =>
+  new AppError('CONCURRENCY_MISMATCH', 'The record changed since it was read.')
