@@ -122,7 +122,7 @@ describe('provisionEnvironment failure', () => {
             environmentId: f.env,
             organizationName: 'Fabrikam',
             clock: f.clock,
-            random: { bytes: cryptoRandom.bytes, uuid: () => sameId },
+            random: { bytes: (n) => cryptoRandom.bytes(n), uuid: () => sameId },
           }),
         )
         const tables = await db.selectFrom('_tables').select('name').execute()
