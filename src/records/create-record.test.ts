@@ -305,6 +305,38 @@ describe('record create, retrieve, update, delete', () => {
     await f.service.deleteRecord(f.env, 'role', role, { actorId })
   })
 
+  it('stores SQL-looking values verbatim (sql-injection regression)', async () => {
+    const evil = "x'); drop table account; --"
+    const id = await f.service.createRecord(
+      f.env,
+      'account',
+      { name: evil, description: '" OR 1=1 --' },
+      { actorId },
+    )
+    const a = await f.service.retrieveRecord(f.env, 'account', id)
+    assert.equal(a['name'], evil)
+    assert.equal(a['description'], '" OR 1=1 --')
+    await assert.rejects(
+      f.service.createRecord(f.env, 'account; drop table account', {}, { actorId }),
+      { code: 'TABLE_NOT_FOUND' },
+    )
+  })
+
+  it('concurrent conditional updates: exactly one wins', async () => {
+    const id = await f.service.createRecord(f.env, 'account', { name: 'Race' }, { actorId })
+    const v = (await f.service.retrieveRecord(f.env, 'account', id))['versionnumber'] as number
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        f.service.updateRecord(f.env, 'account', id, { name: `R${i}` }, { actorId, ifVersion: v }),
+      ),
+    )
+    const won = results.filter((r) => r.status === 'fulfilled')
+    assert.equal(won.length, 1)
+    for (const r of results) {
+      if (r.status === 'rejected') assert.equal((r.reason as AppError).code, 'CONCURRENCY_MISMATCH')
+    }
+  })
+
   it('a failed write inside a multi-statement transaction leaves nothing behind', async () => {
     const counter = await readCounter()
     const id = randomUUID()

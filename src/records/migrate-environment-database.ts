@@ -92,6 +92,8 @@ export async function migrateEnvironmentDatabase(db: EnvDb): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const version = await readUserVersion(trx)
     if (version > SCHEMA_VERSION) throw tooNew(version)
+    // Another process may have migrated while this one waited for the write lock.
+    if (version === SCHEMA_VERSION) return
     for (const migration of MIGRATIONS) {
       if (migration.version <= version) continue
       await migration.up(trx)
