@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
-import type { EnvironmentId } from '../shared/ids.ts'
+import { asEnvironmentId, type EnvironmentId } from '../shared/ids.ts'
 import type { Random } from '../shared/random.ts'
 import type { EnvDb } from '../storage/index.ts'
 import { insertRow } from './create-record.ts'
@@ -15,7 +15,8 @@ import { standardTables } from './standard-tables.ts'
 
 /** Inputs of provisionEnvironment. */
 export interface ProvisionEnvironmentOptions {
-  readonly environmentId: EnvironmentId
+  /** The environment's id (a GUID; an EnvironmentId or its string form). */
+  readonly environmentId: EnvironmentId | string
   /** Names the organization row, the root business unit and its default team (1-160 chars). */
   readonly organizationName: string
   readonly clock: Clock
@@ -53,6 +54,7 @@ export async function provisionEnvironment(
       details: [{ path: 'organizationName', message: 'expected 1 to 160 characters' }],
     })
   }
+  const environmentId = asEnvironmentId(options.environmentId)
   const uuid = (): string => options.random.uuid().toLowerCase()
   const ids: ProvisionedIds = {
     organizationId: uuid(),
@@ -68,7 +70,7 @@ export async function provisionEnvironment(
       throw new AppError('ALREADY_EXISTS', 'The environment database is already provisioned.')
     }
     const settings: [EnvSettingKey, string][] = [
-      ['environment_id', options.environmentId],
+      ['environment_id', environmentId],
       ['organization_name', orgName],
       ['organization_id', ids.organizationId],
       ['root_business_unit_id', ids.businessUnitId],
