@@ -11,7 +11,6 @@ import { createMasterKeyFile, parseMasterKey, readMasterKeyFile } from './keys/m
 import {
   createRecordsService,
   migrateEnvironmentDatabase,
-  provisionEnvironment,
   type RecordsService,
 } from './records/index.ts'
 import type { Clock } from './shared/clock.ts'
@@ -181,14 +180,7 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       providers,
       databases,
       provisionEnvironment: async ({ environmentId, organizationName }) => {
-        await databases.use(environmentId as EnvironmentId, (db) =>
-          provisionEnvironment(db, {
-            environmentId,
-            organizationName,
-            clock: deps.clock,
-            random: deps.random,
-          }).then(() => undefined),
-        )
+        await records.provisionEnvironment(environmentId as EnvironmentId, organizationName)
       },
       regions: config.regions,
       recoveryWindowDays: config.environments.recoveryWindowDays,

@@ -12,11 +12,15 @@ import {
 } from './env.ts'
 import { init } from './init.ts'
 import { keyList, keyRetire, keyRotate, keyShow } from './key.ts'
+import { quickstart } from './quickstart.ts'
+import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
+import { columnAdd, tableCreate, tableList, tableShow } from './table.ts'
 import { tenantCreate, tenantHistory, tenantList } from './tenant.ts'
 
 /** Every command, in the order `help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init,
+  quickstart,
   tenantCreate,
   tenantList,
   tenantHistory,
@@ -33,4 +37,13 @@ export const COMMANDS: readonly Command[] = [
   keyShow,
   keyRotate,
   keyRetire,
+  tableCreate,
+  tableList,
+  tableShow,
+  columnAdd,
+  recordCreate,
+  recordGet,
+  recordList,
+  recordUpdate,
+  recordDelete,
 ]

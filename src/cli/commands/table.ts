@@ -1,0 +1,143 @@
+import type { ColumnOptions, ColumnType, OwnershipType, TableDef } from '../../records/index.ts'
+import { COLUMN_TYPES } from '../../records/index.ts'
+import { AppError } from '../../shared/errors.ts'
+import { defineCommand, requiredOption, stringOption, type CommandInput } from '../command.ts'
+import { formatTable } from '../io.ts'
+import { dataContext, ENV_OPTIONS } from './data-context.ts'
+
+const describeTable = (t: TableDef): string =>
+  `${t.name} (entity set ${t.entitySetName}, ${t.ownership}-owned${t.system ? ', system' : ''})\n` +
+  formatTable(
+    t.columns.map((c) => ({ ...c, options: Object.keys(c.options).length > 0 ? c.options : '' })),
+    ['name', 'type', 'required', 'system', 'primary', 'options'],
+  )
+
+export const tableCreate = defineCommand({
+  name: 'table create',
+  summary: 'Create a table (with its system columns).',
+  args: ['logicalname'],
+  options: {
+    ...ENV_OPTIONS,
+    ownership: { type: 'string', description: 'user | organization (default user)' },
+    'display-name': { type: 'string', description: 'Display name' },
+    'entity-set': { type: 'string', description: 'Entity set name (default: plural)' },
+  },
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const ownership = stringOption(input, 'ownership') ?? 'user'
+    if (ownership !== 'user' && ownership !== 'organization') {
+      throw new AppError('VALIDATION', '--ownership must be user or organization.')
+    }
+    const displayName = stringOption(input, 'display-name')
+    const entitySetName = stringOption(input, 'entity-set')
+    return app.records.createTable(env, {
+      name: input.args['logicalname'] ?? '',
+      ownership: ownership as OwnershipType,
+      ...(displayName === undefined ? {} : { displayName }),
+      ...(entitySetName === undefined ? {} : { entitySetName }),
+    })
+  },
+  human: describeTable,
+})
+
+export const tableList = defineCommand({
+  name: 'table list',
+  summary: "List an environment's tables.",
+  args: [],
+  options: ENV_OPTIONS,
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    return app.records.listTables(env)
+  },
+  human: (rows) =>
+    formatTable(
+      rows.map((t) => ({ ...t, columns: t.columns.length })),
+      ['name', 'entitySetName', 'ownership', 'system', 'columns'],
+    ),
+})
+
+export const tableShow = defineCommand({
+  name: 'table show',
+  summary: 'Show a table and its columns.',
+  args: ['logicalname'],
+  options: ENV_OPTIONS,
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    return app.records.getTable(env, input.args['logicalname'] ?? '')
+  },
+  human: describeTable,
+})
+
+function intOption(input: CommandInput, name: string): number | undefined {
+  const text = stringOption(input, name)
+  if (text === undefined) return undefined
+  if (!/^-?[0-9]{1,16}(\.[0-9]{1,10})?$/.test(text)) {
+    throw new AppError('VALIDATION', `--${name} must be a number.`)
+  }
+  return Number(text)
+}
+
+/** `--choices 1=Red,2=Blue` */
+function parseChoices(text: string): { value: number; label: string }[] {
+  return text.split(',').map((part) => {
+    const m = /^(-?[0-9]{1,10})=(.{1,100})$/.exec(part.trim())
+    if (m === null) {
+      throw new AppError('VALIDATION', '--choices must look like 1=Red,2=Blue.')
+    }
+    return { value: Number(m[1]), label: m[2] ?? '' }
+  })
+}
+
+export const columnAdd = defineCommand({
+  name: 'column add',
+  summary: 'Add a column to a table.',
+  args: ['table', 'column'],
+  options: {
+    ...ENV_OPTIONS,
+    type: { type: 'string', description: COLUMN_TYPES.join(' | '), required: true },
+    'display-name': { type: 'string', description: 'Display name' },
+    required: { type: 'boolean', description: 'Values are required' },
+    'max-length': { type: 'string', description: 'string/memo: maximum length' },
+    min: { type: 'string', description: 'numbers: minimum value' },
+    max: { type: 'string', description: 'numbers: maximum value' },
+    precision: { type: 'string', description: 'decimal 0-10, float 0-5, currency 0-4' },
+    format: { type: 'string', description: 'datetime: dateonly | datetime' },
+    choices: { type: 'string', description: 'choice/choices: 1=Red,2=Blue' },
+    targets: { type: 'string', description: 'lookup: target tables, comma-separated' },
+  },
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const type = requiredOption(input, 'type') as ColumnType
+    if (!COLUMN_TYPES.includes(type)) {
+      throw new AppError('VALIDATION', `--type must be one of ${COLUMN_TYPES.join(', ')}.`)
+    }
+    const format = stringOption(input, 'format')
+    if (format !== undefined && format !== 'dateonly' && format !== 'datetime') {
+      throw new AppError('VALIDATION', '--format must be dateonly or datetime.')
+    }
+    const choices = stringOption(input, 'choices')
+    const targets = stringOption(input, 'targets')
+    const maxLength = intOption(input, 'max-length')
+    const minValue = intOption(input, 'min')
+    const maxValue = intOption(input, 'max')
+    const precision = intOption(input, 'precision')
+    const options: ColumnOptions = {
+      ...(maxLength === undefined ? {} : { maxLength }),
+      ...(minValue === undefined ? {} : { minValue }),
+      ...(maxValue === undefined ? {} : { maxValue }),
+      ...(precision === undefined ? {} : { precision }),
+      ...(format === undefined ? {} : { format }),
+      ...(choices === undefined ? {} : { choices: parseChoices(choices) }),
+      ...(targets === undefined ? {} : { targets: targets.split(',').map((t) => t.trim()) }),
+    }
+    const displayName = stringOption(input, 'display-name')
+    return app.records.addColumn(env, input.args['table'] ?? '', {
+      name: input.args['column'] ?? '',
+      type,
+      required: input.options['required'] === true,
+      options,
+      ...(displayName === undefined ? {} : { displayName }),
+    })
+  },
+  human: (c) => `Added column ${c.name} (${c.type})\n`,
+})
