@@ -2,6 +2,7 @@
 // `npm start` and `npm test` work straight after cloning. Uses only Node's standard library.
 import { execFileSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
+import process from 'node:process'
 
 const marker = 'node_modules/.package-lock.json'
 const native = 'node_modules/better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node'

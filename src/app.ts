@@ -147,7 +147,11 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
     random: deps.random,
     clock: deps.clock,
   })
-  const closers: (() => void)[] = [() => vault.close()]
+  const closers: (() => void)[] = [
+    () => {
+      vault.close()
+    },
+  ]
   try {
     const controlDb = await openControlDb(paths.control, keyring.control, {
       create: false,
@@ -159,8 +163,8 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
     const providers = new Map<string, KeyProvider>([[vault.kind, vault]])
 
     // The control context and the storage layer refer to each other (storage asks control for
-    // a DEK on cold open; control asks storage to create and evict files), so bind late.
-    let control: ControlContext | undefined
+    // a DEK on cold open; control asks storage to create and evict files): the closure below
+    // reads `control`, which is declared after; it is only called once both exist.
     const databases = createEnvironmentDatabases({
       dir: paths.environments,
       capacity: config.storage.handleCacheSize,
@@ -168,14 +172,11 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       pageCacheKiB: config.storage.pageCacheKiB,
       synchronous: config.storage.synchronous,
       busyTimeoutMs: config.storage.busyTimeoutMs,
-      resolveKey: (id: EnvironmentId) => {
-        if (control === undefined) throw new AppError('INTERNAL', 'The control plane is not ready.')
-        return resolveEnvironmentKey(control, id)
-      },
+      resolveKey: (id: EnvironmentId) => resolveEnvironmentKey(control, id),
       onOpen: migrateEnvironmentDatabase,
     })
     const records = createRecordsService({ databases, clock: deps.clock, random: deps.random })
-    control = {
+    const control: ControlContext = {
       db: controlDb.db,
       providers,
       databases,
@@ -188,10 +189,9 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       random: deps.random,
       logger: deps.logger,
     }
-    const ctx = control
     return {
       config,
-      control: ctx,
+      control,
       records,
       databases,
       async close() {

@@ -38,7 +38,7 @@ export function defineCommand<R>(
     human?(result: R): string
   },
 ): Command {
-  return command as Command
+  return command
 }
 
 export function stringOption(input: CommandInput, name: string): string | undefined {

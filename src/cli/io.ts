@@ -14,12 +14,12 @@ export function formatTable<T extends object>(
   columns: readonly (keyof T & string)[],
 ): string {
   if (rows.length === 0) return '(none)\n'
-  const cell = (v: unknown): string =>
-    v === null || v === undefined
-      ? ''
-      : typeof v === 'object'
-        ? JSON.stringify(v)
-        : String(v as string)
+  const cell = (v: unknown): string => {
+    if (v === null || v === undefined) return ''
+    if (typeof v === 'string') return v
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v)
+    return JSON.stringify(v)
+  }
   const get = (r: T, c: string): unknown => (r as Record<string, unknown>)[c]
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(get(r, c)).length)))
   const line = (values: string[]) =>

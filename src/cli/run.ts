@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { openStrongroom, type Deps, type Strongroom } from '../app.ts'
 import { loadConfig } from '../config/index.ts'
 import { AppError, toAppError } from '../shared/errors.ts'
-import { jsonLogger } from '../shared/logger.ts'
+import { jsonLogger, type LogLevel } from '../shared/logger.ts'
 import { cryptoRandom } from '../shared/random.ts'
 import { systemClock } from '../shared/clock.ts'
 import type { Command } from './command.ts'
@@ -63,7 +63,7 @@ export async function runCli(
   const fullDeps: Deps = {
     clock: deps?.clock ?? systemClock,
     random: deps?.random ?? cryptoRandom,
-    logger: deps?.logger ?? jsonLogger(io.stderr, 'warn'),
+    logger: deps?.logger ?? jsonLogger(io.stderr, logLevelOf(io.env['STRONGROOM_LOG_LEVEL'])),
   }
   let app: Strongroom | undefined
   try {
@@ -149,7 +149,8 @@ export async function runCli(
   } catch (e) {
     const error = toAppError(e)
     if (error.code === 'INTERNAL') {
-      fullDeps.logger.log('error', 'cli.internal-error', {
+      // The detail may name files or SQL: only at debug level, never in the error itself.
+      fullDeps.logger.log('debug', 'cli.internal-error', {
         error: e instanceof Error ? (e.stack ?? e.message) : String(e),
       })
     }
@@ -165,12 +166,18 @@ export async function runCli(
       )
     } else {
       io.stderr(`error [${error.code}]: ${error.message}\n`)
+      if (error.code === 'INTERNAL')
+        io.stderr('  (details: run again with STRONGROOM_LOG_LEVEL=debug)\n')
       for (const d of error.details) io.stderr(`  ${d.path}: ${d.message}\n`)
     }
     return error.spec.exit
   } finally {
     await app?.close()
   }
+}
+
+function logLevelOf(text: string | undefined): LogLevel {
+  return text === 'debug' || text === 'info' || text === 'error' ? text : 'warn'
 }
 
 function safeUser(): string {

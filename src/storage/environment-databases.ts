@@ -29,6 +29,12 @@ export interface EnvironmentDatabasesOptions {
   readonly resolveKey: (id: EnvironmentId) => Promise<Secret>
   /** Runs after each open (schema migrations), before the handle is shared. */
   readonly onOpen: (db: EnvDb) => Promise<void>
+  /**
+   * Opens a file. Always openEncryptedDatabase in the product; the storage benchmark injects
+   * an unencrypted opener to measure the cost of encryption. Not reachable from configuration:
+   * encryption at rest can't be turned off.
+   */
+  readonly openFile?: typeof openEncryptedDatabase
 }
 
 interface Entry {
@@ -77,7 +83,7 @@ export function createEnvironmentDatabases(
   const openEntry = async (id: EnvironmentId, key: Secret, create: boolean): Promise<Entry> => {
     let raw: Database.Database
     try {
-      raw = openEncryptedDatabase(pathOf(id), key, {
+      raw = (options.openFile ?? openEncryptedDatabase)(pathOf(id), key, {
         cipher: options.cipher,
         create,
         pageCacheKiB: options.pageCacheKiB,

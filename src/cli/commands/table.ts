@@ -1,4 +1,4 @@
-import type { ColumnOptions, ColumnType, OwnershipType, TableDef } from '../../records/index.ts'
+import type { ColumnOptions, ColumnType, TableDef } from '../../records/index.ts'
 import { COLUMN_TYPES } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import { defineCommand, requiredOption, stringOption, type CommandInput } from '../command.ts'
@@ -32,7 +32,7 @@ export const tableCreate = defineCommand({
     const entitySetName = stringOption(input, 'entity-set')
     return app.records.createTable(env, {
       name: input.args['logicalname'] ?? '',
-      ownership: ownership as OwnershipType,
+      ownership: ownership,
       ...(displayName === undefined ? {} : { displayName }),
       ...(entitySetName === undefined ? {} : { entitySetName }),
     })

@@ -56,7 +56,7 @@ export async function describeTenantKey(
     .where('state', '<>', 'purged')
     .groupBy('key_version')
     .execute()
-  const count = new Map(usage.map((u) => [u.key_version, Number(u.n)]))
+  const count = new Map(usage.map((u) => [u.key_version, u.n]))
   return {
     name: row.name,
     provider: row.provider,

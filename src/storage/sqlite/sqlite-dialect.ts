@@ -74,10 +74,11 @@ class LockingSqliteDriver implements Driver {
     if (this.#db.inTransaction) await connection.executeQuery(CompiledQuery.raw('ROLLBACK'))
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     const release = this.#release
     this.#release = undefined
     release?.()
+    return Promise.resolve()
   }
 
   async destroy(): Promise<void> {
@@ -108,22 +109,25 @@ class LockingSqliteConnection implements DatabaseConnection {
     return stmt
   }
 
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+  // better-sqlite3 is synchronous; the Promise is Kysely's contract.
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
       const stmt = this.#prepare(compiled.sql)
       const params = compiled.parameters as unknown[]
-      if (stmt.reader) return { rows: stmt.all(params) as R[] }
+      if (stmt.reader) return Promise.resolve({ rows: stmt.all(params) as R[] })
       const { changes } = stmt.run(params)
-      return { numAffectedRows: BigInt(changes), rows: [] }
+      return Promise.resolve({ numAffectedRows: BigInt(changes), rows: [] })
     } catch (e) {
       if (isCorruptionError(e)) {
-        throw new AppError(this.#corruptCode, 'The database file is damaged.', { cause: e })
+        return Promise.reject(
+          new AppError(this.#corruptCode, 'The database file is damaged.', { cause: e }),
+        )
       }
-      throw e
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)))
     }
   }
 
-  // eslint-disable-next-line require-yield -- streaming is not offered on this driver
+  // eslint-disable-next-line require-yield, @typescript-eslint/require-await -- streaming is not offered on this driver
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streamQuery is not supported; page with keyset queries instead')
   }

@@ -1,0 +1,50 @@
+// Child process for crash tests: opens a data directory and writes until it is killed.
+//   node crash-writer.js <dataDir> records <tenant> <env>   → creates records, prints each id once committed
+//   node crash-writer.js <dataDir> hold <tenant> <env> <canary> → opens a transaction that
+//       inserts a record with the canary, prints "holding", and never commits
+import { findEnvironment } from '../../src/control/environments/environment.ts'
+import { openApp } from './open-app.ts'
+
+const [dataDir, mode, tenant, envName, canary] = process.argv.slice(2)
+const app = await openApp(dataDir ?? '')
+const env = await findEnvironment(app.control, tenant ?? '', envName ?? '')
+const { systemUserId, businessUnitId } = await app.records.readProvisionedIds(env.id)
+
+if (mode === 'records') {
+  for (let i = 0; ; i++) {
+    const id = await app.records.createRecord(
+      env.id,
+      'account',
+      { name: `row ${i}`, numberofemployees: i, description: 'x'.repeat(2000) },
+      { actorId: systemUserId },
+    )
+    process.stdout.write(`${id}\n`)
+  }
+} else if (mode === 'hold') {
+  await app.databases.use(env.id, (db) =>
+    db.transaction().execute(async (trx) => {
+      // Enough rows that SQLite spills pages of the open transaction into the WAL.
+      for (let i = 0; i < 2000; i++) {
+        await trx
+          .insertInto('account')
+          .values({
+            accountid: crypto.randomUUID(),
+            name: `${canary ?? ''} ${i}`,
+            description: `${canary ?? ''} `.repeat(60),
+            versionnumber: 1,
+            statecode: 0,
+            statuscode: 1,
+            createdon: '2026-01-01T00:00:00Z',
+            modifiedon: '2026-01-01T00:00:00Z',
+            createdby: systemUserId,
+            modifiedby: systemUserId,
+            ownerid: systemUserId,
+            owningbusinessunit: businessUnitId,
+          })
+          .execute()
+      }
+      process.stdout.write('holding\n')
+      await new Promise(() => undefined)
+    }),
+  )
+}
