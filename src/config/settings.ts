@@ -91,6 +91,41 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: '`7`',
     note: 'A deleted environment can be recovered for this long (dataverse-spec §8); then it may be purged (crypto-shredded).',
   },
+  {
+    name: 'server.host',
+    source: '`--host` or `<dataDir>/strongroom.json`',
+    type: 'host name or IP',
+    default: '`127.0.0.1`',
+    note: 'Address the HTTPS server listens on. There is no plain-HTTP data endpoint.',
+  },
+  {
+    name: 'server.port',
+    source: '`--port` or `<dataDir>/strongroom.json`',
+    type: 'integer 0-65535',
+    default: '`8443`',
+    note: '0 picks a free port (tests).',
+  },
+  {
+    name: 'server.publicUrl',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'https URL',
+    default: '`https://localhost:<port>`',
+    note: 'Base of every environment URL, issuer and token endpoint that clients see.',
+  },
+  {
+    name: 'server.certFile',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'path',
+    default: 'unset (a local CA issues a certificate for localhost)',
+    note: "The operator's own certificate chain (PEM). Give keyFile with it.",
+  },
+  {
+    name: 'server.keyFile',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'path',
+    default: 'unset',
+    note: 'Private key of certFile (PEM), readable only by the service account.',
+  },
 ]
 
 const REGION = z.strictObject({
@@ -112,6 +147,15 @@ export const FILE_SETTINGS = z.strictObject({
       pageCacheKiB: z.int().min(64).max(1_048_576).default(2048),
       synchronous: z.enum(['full', 'normal']).default('full'),
       busyTimeoutMs: z.int().min(0).max(60_000).default(5000),
+    })
+    .prefault({}),
+  server: z
+    .strictObject({
+      host: z.string().min(1).max(255).default('127.0.0.1'),
+      port: z.int().min(0).max(65_535).default(8443),
+      publicUrl: z.url({ protocol: /^https$/ }).max(2048).optional(),
+      certFile: z.string().min(1).max(4096).optional(),
+      keyFile: z.string().min(1).max(4096).optional(),
     })
     .prefault({}),
   environments: z
