@@ -310,6 +310,22 @@ export const ERRORS = {
     meaning: "The data directory's keyring file is unreadable or not in the expected format.",
     action: 'Restore keyring.json from backup; without it the data directory cannot be opened.',
   },
+  UNAUTHORIZED: {
+    kind: 'unauthorized',
+    http: 401,
+    wire: '0x80044306',
+    exit: 8,
+    meaning: 'No valid access token: missing, malformed, expired, or not from a trusted issuer for this environment.',
+    action: 'Get a token from the tenant’s token endpoint for this environment’s URL and send it as a Bearer token.',
+  },
+  FORBIDDEN: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x80040220',
+    exit: 9,
+    meaning: 'The caller is authenticated but lacks the privilege for this operation.',
+    action: 'Ask an administrator for a security role that grants it.',
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,
