@@ -4,6 +4,7 @@ import { CONFIG_FILE, defaultFileSettings, type Config } from './config/index.ts
 import type { ControlContext } from './control/context.ts'
 import { resolveEnvironmentKey } from './control/environments/resolve-environment-key.ts'
 import { openControlDb } from './control/open-control-db.ts'
+import { deriveKey } from './crypto/index.ts'
 import type { KeyProvider } from './keys/key-provider.ts'
 import { createKeyring, openKeyring } from './keys/keyring.ts'
 import { openLocalVault } from './keys/local-vault/index.ts'
@@ -43,6 +44,12 @@ export interface Strongroom {
   readonly control: ControlContext
   readonly records: RecordsService
   readonly databases: EnvironmentDatabases
+  /**
+   * A 256-bit key for sealing one kind of service secret at rest (TLS private keys, identity
+   * signing keys, …), derived from the control-plane key: HKDF(control key, install id,
+   * 'strongroom/seal/<purpose>/v1'). Each call returns a fresh Secret; dispose it after use.
+   */
+  sealingKey(purpose: string): Secret
   close(): Promise<void>
 }
 
@@ -189,11 +196,23 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       random: deps.random,
       logger: deps.logger,
     }
+    const sealRoot = deriveKey(
+      keyring.control,
+      new TextEncoder().encode(keyring.installId),
+      'strongroom/seal-root/v1',
+    )
+    closers.push(() => {
+      sealRoot.dispose()
+    })
     return {
       config,
       control,
       records,
       databases,
+      sealingKey(purpose: string) {
+        if (!/^[a-z0-9-]{1,64}$/.test(purpose)) throw new RangeError('invalid sealing purpose')
+        return deriveKey(sealRoot, new Uint8Array(0), `strongroom/seal/${purpose}/v1`)
+      },
       async close() {
         await databases.closeAll()
         for (const close of closers.reverse()) close()
