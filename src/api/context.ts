@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Caller } from '../authz/caller.ts'
+import type { Environment } from '../control/environments/environment.ts'
+import type { Principal, TokenVerifier } from '../identity/principal.ts'
+import type { EnvironmentId } from '../shared/ids.ts'
+
+export const API_VERSIONS = ['v9.0', 'v9.1', 'v9.2'] as const
+export type ApiVersion = (typeof API_VERSIONS)[number]
+
+export type { Caller } from '../authz/caller.ts'
+
+/** Everything the pipeline established before the OData layer runs. */
+export interface ApiRequestContext {
+  readonly requestId: string
+  readonly environment: Environment
+  readonly principal: Principal
+  readonly caller: Caller
+  /** https://host:port/<tenant>/<environment>/ */
+  readonly environmentUrl: string
+  /** <environmentUrl>api/data/<version>/ */
+  readonly webApiUrl: string
+  readonly version: ApiVersion
+}
+
+/** One OData request, independent of the transport, so $batch parts run through it too. */
+export interface ODataRequest {
+  readonly method: string
+  /** The path after `/api/data/<version>/`, still percent-encoded, without the query. */
+  readonly path: string
+  /** Decoded query options; an option given twice is refused before this point. */
+  readonly query: Readonly<Record<string, string>>
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>
+  /** Parsed JSON body, raw text for $batch, or undefined. */
+  readonly body: unknown
+}
+
+export interface ODataResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  /** A JSON value, a text body (string), or none. */
+  readonly body?: unknown
+}
+
+export type ODataHandler = (ctx: ApiRequestContext, req: ODataRequest) => Promise<ODataResponse>
+
+/** What the identity domain gives the API. */
+export interface ApiIdentity {
+  readonly verifier: TokenVerifier
+  resolveCaller(environmentId: EnvironmentId, principal: Principal): Promise<Caller>
+  /** Serves the tenant's built-in OpenID provider (discovery, JWKS, token endpoint). */
+  handleOidcRequest?(tenant: string, req: IncomingMessage, res: ServerResponse): Promise<void>
+}

@@ -1,0 +1,238 @@
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Strongroom } from '../app.ts'
+import { assertUsable, findEnvironment } from '../control/environments/environment.ts'
+import type { Clock } from '../shared/clock.ts'
+import { AppError } from '../shared/errors.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { Random } from '../shared/random.ts'
+import { API_VERSIONS, type ApiIdentity, type ApiVersion, type ODataHandler } from './context.ts'
+import { fromFrameworkError, toErrorResponse } from './errors.ts'
+import { parseQueryString } from './query-string.ts'
+import type { ServerCredentials } from './tls/local-ca.ts'
+import { HSTS, TLS_CIPHERS, TLS_MIN_VERSION } from './tls/tls-options.ts'
+
+/** dataverse-spec §7: GET URLs up to 32 KB. Node's default header limit (16 KiB) is raised. */
+export const MAX_URL_LENGTH = 32_768
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
+
+export interface ApiServerOptions {
+  readonly app: Strongroom
+  readonly credentials: ServerCredentials
+  readonly identity: ApiIdentity
+  readonly odata: ODataHandler
+  readonly clock: Clock
+  readonly random: Random
+  readonly logger: Logger
+  /** Overrides config.server.publicUrl; default https://localhost:<bound port>. */
+  readonly publicUrl?: string
+  readonly bodyLimit?: number
+  readonly requestTimeoutMs?: number
+}
+
+export interface ApiServer {
+  readonly fastify: FastifyInstance
+  /** Starts listening; resolves with the bound address and the public base URL. */
+  listen(host: string, port: number): Promise<{ address: AddressInfo; baseUrl: string }>
+  /** The public base URL without a trailing slash, once listening. */
+  readonly baseUrl: string
+  /** Stops accepting connections and waits for in-flight requests to finish. */
+  close(): Promise<void>
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+
+/**
+ * The HTTPS server: TLS only (no plain-HTTP data endpoint), the request pipeline of DESIGN
+ * ("authenticate → environment → lock check → execute"), one error mapping for every route.
+ */
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const { app, credentials, identity, odata, logger } = options
+  let baseUrl = options.publicUrl ?? app.config.server.publicUrl ?? ''
+
+  const fastify = Fastify({
+    serverFactory: (handler) =>
+      createHttpsServer(
+        {
+          key: credentials.keyPem,
+          cert: credentials.certPem,
+          minVersion: TLS_MIN_VERSION,
+          ciphers: TLS_CIPHERS,
+          honorCipherOrder: true,
+          maxHeaderSize: 64 * 1024,
+        },
+        handler,
+      ),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    requestTimeout: options.requestTimeoutMs ?? 120_000,
+    connectionTimeout: 130_000,
+    keepAliveTimeout: 75_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    logger: false,
+    genReqId: () => options.random.uuid(),
+    routerOptions: { maxParamLength: 200 },
+    querystringParser: (text) => parseQueryString(text),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  })
+
+  fastify.addContentTypeParser(
+    /^multipart\/mixed/,
+    { parseAs: 'string', bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT },
+    (_req, body, done) => {
+      done(null, body)
+    },
+  )
+
+  fastify.addHook('onRequest', async (req, reply) => {
+    void reply
+      .header('Strict-Transport-Security', HSTS)
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Cache-Control', 'no-cache')
+      .header('x-ms-service-request-id', req.id)
+    if (req.url.length > MAX_URL_LENGTH) {
+      throw new AppError('URI_TOO_LONG', 'The request URL is longer than 32,768 characters.')
+    }
+  })
+
+  fastify.setErrorHandler((err, req, reply) => {
+    const error = err instanceof AppError ? err : (fromFrameworkError(err) ?? err)
+    const { status, body } = toErrorResponse(error, req.id)
+    if (status >= 500) {
+      logger.log('error', 'api.internal-error', {
+        requestId: req.id,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      })
+    }
+    if (status === 401) {
+      // RFC 6750 §3: tell the client which scheme to use.
+      void reply.header('WWW-Authenticate', 'Bearer realm="strongroom"')
+    }
+    void reply.status(status).header('OData-Version', '4.0').send(body)
+  })
+
+  fastify.setNotFoundHandler((_req, reply) => {
+    void reply.status(404).send({
+      error: { code: '0x80060888', message: 'No resource answers at that URL.' },
+    })
+  })
+
+  fastify.get('/healthz', () => Promise.resolve({ status: 'ok' }))
+
+  // The tenant's built-in OpenID provider: discovery, JWKS, token endpoint.
+  if (identity.handleOidcRequest !== undefined) {
+    const oidc = identity.handleOidcRequest.bind(identity)
+    const serveOidc = async (
+      req: FastifyRequest<{ Params: { tenant: string } }>,
+      reply: FastifyReply,
+    ) => {
+      if (!SLUG.test(req.params.tenant))
+        throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
+      reply.hijack()
+      await oidc(req.params.tenant, req.raw, reply.raw)
+    }
+    fastify.all('/:tenant/oauth2', serveOidc)
+    fastify.all('/:tenant/oauth2/*', serveOidc)
+  }
+
+  type ApiParams = { tenant: string; env: string; version: string }
+  const serveApi = async (req: FastifyRequest<{ Params: ApiParams }>, reply: FastifyReply) => {
+    const { tenant, env, version } = req.params
+    if (
+      !SLUG.test(tenant) ||
+      !SLUG.test(env) ||
+      !(API_VERSIONS as readonly string[]).includes(version)
+    ) {
+      throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
+    }
+    const environmentUrl = `${baseUrl}/${tenant}/${env}/`
+    const token = bearerToken(req.headers.authorization)
+
+    // Authenticate before revealing whether the tenant or environment exists: an unknown
+    // tenant and a bad token get the same 401.
+    const tenantRow = await app.control.db
+      .selectFrom('tenants')
+      .select('id')
+      .where('name', '=', tenant)
+      .executeTakeFirst()
+    if (tenantRow === undefined) throw unauthorized()
+    const principal = await identity.verifier.verify(token, {
+      tenantId: tenantRow.id as never,
+      audience: environmentUrl,
+    })
+    const environment = await findEnvironment(app.control, tenant, env)
+    assertUsable(environment)
+    const caller = await identity.resolveCaller(environment.id, principal)
+
+    const prefix = `/${tenant}/${env}/api/data/${version}`
+    const rawPath = req.url.split('?', 1)[0] ?? ''
+    const path = rawPath.length > prefix.length ? rawPath.slice(prefix.length + 1) : ''
+    const headers: Record<string, string | undefined> = {}
+    for (const [k, v] of Object.entries(req.headers))
+      headers[k] = Array.isArray(v) ? v.join(', ') : v
+
+    const res = await odata(
+      {
+        requestId: req.id,
+        environment,
+        principal,
+        caller,
+        environmentUrl,
+        webApiUrl: `${environmentUrl}api/data/${version}/`,
+        version: version as ApiVersion,
+      },
+      {
+        method: req.method,
+        path,
+        query: req.query as Record<string, string>,
+        headers,
+        body: req.body,
+      },
+    )
+    void reply.status(res.status).header('OData-Version', '4.0').headers(res.headers)
+    if (res.body === undefined) return reply.send()
+    if (typeof res.body === 'string') return reply.send(res.body)
+    return reply
+      .header('Content-Type', 'application/json; odata.metadata=minimal; charset=utf-8')
+      .send(JSON.stringify(res.body))
+  }
+  for (const url of [
+    '/:tenant/:env/api/data/:version',
+    '/:tenant/:env/api/data/:version/',
+    '/:tenant/:env/api/data/:version/*',
+  ]) {
+    fastify.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url, handler: serveApi })
+  }
+
+  return {
+    fastify,
+    get baseUrl() {
+      return baseUrl
+    },
+    async listen(host, port) {
+      await fastify.listen({ host, port })
+      const address = fastify.server.address() as AddressInfo
+      if (baseUrl === '') baseUrl = `https://localhost:${address.port}`
+      return { address, baseUrl }
+    },
+    async close() {
+      await fastify.close()
+    },
+  }
+}
+
+function unauthorized(): AppError {
+  return new AppError(
+    'UNAUTHORIZED',
+    'The request needs a valid access token for this environment.',
+  )
+}
+
+// RFC 6750 §2.1: Authorization: Bearer <token>
+function bearerToken(header: string | undefined): string {
+  const m = header === undefined ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/.exec(header)
+  if (m === null || (m[1]?.length ?? 0) > 16_384) throw unauthorized()
+  return m[1] ?? ''
+}
