@@ -180,7 +180,7 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       synchronous: config.storage.synchronous,
       busyTimeoutMs: config.storage.busyTimeoutMs,
       resolveKey: (id: EnvironmentId) => resolveEnvironmentKey(control, id),
-      onOpen: migrateEnvironmentDatabase,
+      onOpen: (db) => migrateEnvironmentDatabase(db, deps.clock),
     })
     const records = createRecordsService({ databases, clock: deps.clock, random: deps.random })
     const control: ControlContext = {

@@ -13,8 +13,12 @@ const STANDARD = [
   'organization',
   'role',
   'systemuser',
+  'systemuserroles',
   'team',
 ]
+const ENTITY_SETS: Readonly<Record<string, string>> = {
+  systemuserroles: 'systemuserrolescollection',
+}
 
 describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
   let f: RecordsFixture
@@ -25,7 +29,7 @@ describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
     await f.close()
   })
 
-  it('provisions the seven standard tables with their entity sets', async () => {
+  it('provisions the eight standard tables with their entity sets', async () => {
     const tables = await f.service.listTables(f.env)
     assert.deepEqual(
       tables.map((t) => t.name),
@@ -33,7 +37,7 @@ describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
     )
     assert.deepEqual(
       tables.map((t) => t.entitySetName),
-      STANDARD.map((n) => `${n}s`),
+      STANDARD.map((n) => ENTITY_SETS[n] ?? `${n}s`),
     )
     const account = await f.service.getTable(f.env, 'accounts')
     assert.equal(account.ownership, 'user')
@@ -105,8 +109,45 @@ describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
     await f.databases.use(f.env, async (db) => {
       await sql`pragma user_version = 99`.execute(db)
       await assert.rejects(migrateEnvironmentDatabase(db), { code: 'INVALID_STATE' })
-      await sql`pragma user_version = 1`.execute(db)
+      // eslint-disable-next-line no-restricted-syntax -- PRAGMA takes no parameters; a constant
+      await sql`pragma user_version = ${sql.lit(SCHEMA_VERSION)}`.execute(db)
     })
+  })
+
+  it('adds systemuserroles to a database provisioned at schema version 1', async () => {
+    const g = await createRecordsFixture()
+    try {
+      await g.databases.use(g.env, async (db) => {
+        // Turn the file back into what version 1 provisioned: no association table.
+        await sql`drop table systemuserroles`.execute(db)
+        await db.deleteFrom('_columns').where('table_name', '=', 'systemuserroles').execute()
+        await db.deleteFrom('_tables').where('name', '=', 'systemuserroles').execute()
+        await sql`pragma user_version = 1`.execute(db)
+        await migrateEnvironmentDatabase(db)
+        const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
+        assert.equal(rows[0]?.user_version, BigInt(SCHEMA_VERSION))
+      })
+      const table = await g.service.getTable(g.env, 'systemuserrolescollection')
+      assert.deepEqual(
+        table.columns.filter((c) => !c.system || c.primary === 'id').map((c) => c.name),
+        ['systemuserroleid', 'systemuserid', 'roleid'],
+      )
+      const id = await g.service.createRecord(
+        g.env,
+        'systemuserroles',
+        { systemuserid: g.ids.systemUserId, roleid: g.ids.systemAdministratorRoleId },
+        { actorId: g.ids.systemUserId },
+      )
+      await assert.rejects(
+        g.service.deleteRecord(g.env, 'role', g.ids.systemAdministratorRoleId, {
+          actorId: g.ids.systemUserId,
+        }),
+        { code: 'IN_USE' },
+      )
+      await g.service.deleteRecord(g.env, 'systemuserroles', id, { actorId: g.ids.systemUserId })
+    } finally {
+      await g.close()
+    }
   })
 })
 

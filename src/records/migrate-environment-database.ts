@@ -1,13 +1,17 @@
 import { sql } from 'kysely'
 import type { EnvDb } from '../storage/index.ts'
+import { systemClock, type Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
+import { nowText } from './internal/context.ts'
+import { writeTable } from './internal/table-ddl.ts'
+import { systemUserRolesTable } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 interface Migration {
   readonly version: number
-  readonly up: (trx: EnvDb) => Promise<void>
+  readonly up: (trx: EnvDb, clock: Clock) => Promise<void>
 }
 
 /**
@@ -69,6 +73,22 @@ const MIGRATIONS: readonly Migration[] = [
       await trx.insertInto('_rowversion').values({ id: 1, value: 0 }).execute()
     },
   },
+  {
+    // Version 2: the systemuserroles association table (identity: application users' roles).
+    // A database provisioned before it gets the table now; an unprovisioned one gets it with
+    // the other standard tables at provisioning.
+    version: 2,
+    async up(trx, clock) {
+      const names = await trx
+        .selectFrom('_tables')
+        .select('name')
+        .where('name', 'in', ['systemuser', 'systemuserroles'])
+        .execute()
+      const present = new Set(names.map((r) => String(r['name'])))
+      if (!present.has('systemuser') || present.has('systemuserroles')) return
+      await writeTable(trx, systemUserRolesTable(), nowText(clock))
+    },
+  },
 ]
 
 const readUserVersion = async (db: EnvDb): Promise<number> => {
@@ -83,9 +103,13 @@ const readUserVersion = async (db: EnvDb): Promise<number> => {
  * processes opening the same file never both migrate. The version is kept in SQLite's header
  * (`user_version`, the fast check) and in `_env.schema_version` (for people and tools).
  *
+ * @param clock the time recorded for metadata created by a migration
  * @throws AppError INVALID_STATE when the file was written by a newer schema version
  */
-export async function migrateEnvironmentDatabase(db: EnvDb): Promise<void> {
+export async function migrateEnvironmentDatabase(
+  db: EnvDb,
+  clock: Clock = systemClock,
+): Promise<void> {
   const current = await readUserVersion(db)
   if (current === SCHEMA_VERSION) return
   if (current > SCHEMA_VERSION) throw tooNew(current)
@@ -96,7 +120,7 @@ export async function migrateEnvironmentDatabase(db: EnvDb): Promise<void> {
     if (version === SCHEMA_VERSION) return
     for (const migration of MIGRATIONS) {
       if (migration.version <= version) continue
-      await migration.up(trx)
+      await migration.up(trx, clock)
     }
     await trx
       .insertInto('_env')

@@ -35,7 +35,7 @@ export interface ProvisionedIds {
 
 /**
  * Provisions a new environment database (after migrateEnvironmentDatabase), in one
- * transaction: `_env` settings, the seven standard tables (see standardTables) and the seed
+ * transaction: `_env` settings, the standard tables (see standardTables) and the seed
  * records — the organization, the root business unit named after it, the SYSTEM user, the
  * business unit's default (owner) team, and the System Administrator and Basic User roles.
  * Seed records are created by SYSTEM, with versionnumbers from the environment counter.

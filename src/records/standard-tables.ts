@@ -1,6 +1,7 @@
 import { buildTableDef } from './internal/build-table-def.ts'
 import { choiceOptions, column, stringColumn } from './internal/column-builders.ts'
 import type { ColumnDef, TableDef } from './model.ts'
+import { primaryIdColumn } from './system-columns.ts'
 
 const lookup = (
   name: string,
@@ -43,9 +44,42 @@ export const INDUSTRY_CODES = choiceOptions({
 })
 
 /**
- * The seven tables every environment starts with: the system tables (the organization, business
- * units, users, teams, security roles; organization-owned, business unit links restricting
- * deletes) and the common tables account and contact (user-owned).
+ * systemuserroles, the N:N association of users and security roles (Dataverse's intersect
+ * table, entity set `systemuserrolescollection`). Like Dataverse's it has no primary name
+ * column: its primary name is its primary id. Both links restrict deletes, so a user or role
+ * can't be deleted while an assignment names it (remove the assignment first).
+ */
+export function systemUserRolesTable(): TableDef {
+  const def = buildTableDef({
+    name: 'systemuserroles',
+    entitySetName: 'systemuserrolescollection',
+    displayName: 'User Security Role',
+    ownership: 'organization',
+    system: true,
+    primaryName: { name: 'name', displayName: 'Name' },
+    columns: [
+      lookup('systemuserid', 'User', ['systemuser'], 'restrict'),
+      lookup('roleid', 'Security Role', ['role'], 'restrict'),
+    ],
+  })
+  // Dataverse names the key systemuserroleid (not <table>id), and an intersect table has no
+  // primary name column: buildTableDef adds one, so it is dropped and the id stands in.
+  const id = primaryIdColumn('systemuserrole', 'User Security Role')
+  return {
+    ...def,
+    primaryIdColumn: id.name,
+    primaryNameColumn: id.name,
+    columns: def.columns
+      .filter((c) => c.primary !== 'name')
+      .map((c) => (c.primary === 'id' ? id : c)),
+  }
+}
+
+/**
+ * The tables every environment starts with: the system tables (the organization, business
+ * units, users, teams, security roles and the user-role association; organization-owned,
+ * business unit links restricting deletes) and the common tables account and contact
+ * (user-owned).
  */
 export function standardTables(): TableDef[] {
   return [
@@ -105,6 +139,7 @@ export function standardTables(): TableDef[] {
       primaryName: { name: 'name', displayName: 'Name', maxLength: 100 },
       columns: [lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict')],
     }),
+    systemUserRolesTable(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',
