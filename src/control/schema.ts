@@ -42,9 +42,51 @@ export interface ControlDb {
     action: string
     detail: string
   }
+  /** Version 2 (identity): ES256 signing keys of each tenant's built-in identity provider. */
+  identity_signing_keys: {
+    /** The JWK `kid`. */
+    kid: string
+    tenant_id: string
+    alg: string
+    /** 'active' signs new tokens; 'retired' still verifies them until they expire. */
+    status: 'active' | 'retired'
+    /** The public JWK (JSON text). */
+    public_jwk: string
+    /** The private JWK, sealed (AES-256-GCM, src/crypto) with the identity sealing key. */
+    sealed_private_jwk: Uint8Array
+    created_at: string
+  }
+  /** Version 2 (identity): OAuth clients of the built-in provider (application users). */
+  identity_clients: {
+    client_id: string
+    tenant_id: string
+    environment_id: string
+    name: string
+    /** `scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>`; the secret itself is never stored. */
+    secret_hash: string
+    /** The systemuser of the application user in the environment. */
+    application_user_id: string
+    created_at: string
+  }
+  /** Version 2 (identity): issuers whose access tokens a tenant accepts. */
+  trusted_issuers: {
+    id: string
+    tenant_id: string
+    /** The exact `iss` value. */
+    issuer: string
+    /** 'builtin' (this server's provider) or 'external' (the tenant's own IdP). */
+    kind: 'builtin' | 'external'
+    /** Inline JWKS (JSON text, public keys only), or null when jwks_uri is used. */
+    jwks: string | null
+    /** Remote JWKS URL (external issuers; from configuration only, never from a request). */
+    jwks_uri: string | null
+    /** JSON array of accepted JWS algorithms (never 'none' nor HS*). */
+    algorithms: string
+    created_at: string
+  }
 }
 
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -64,77 +106,129 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current > SCHEMA_VERSION) {
       throw new Error(`control plane schema ${current} is newer than this build supports`)
     }
-    if (current >= 1) return
-
-    await trx.schema
-      .createTable('regions')
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('geography', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .execute()
-    await trx.schema
-      .createTable('tenants')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('name', 'text', (c) => c.notNull().unique())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .execute()
-    await trx.schema
-      .createTable('tenant_keys')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('provider', 'text', (c) => c.notNull())
-      .addColumn('provider_key_id', 'text', (c) => c.notNull())
-      .addColumn('managed_by', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addUniqueConstraint('tenant_keys_name', ['tenant_id', 'name'])
-      .execute()
-    await trx.schema
-      .createTable('environments')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('region', 'text', (c) => c.notNull().references('regions.name'))
-      .addColumn('type', 'text', (c) => c.notNull())
-      .addColumn('state', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('updated_at', 'text', (c) => c.notNull())
-      .addColumn('deleted_at', 'text')
-      .addColumn('key_id', 'text', (c) => c.notNull().references('tenant_keys.id'))
-      .addColumn('key_version', 'integer', (c) => c.notNull())
-      .addColumn('wrapped_dek', 'blob')
-      .execute()
-    // A purged environment's name may be reused; a live one's may not.
-    await trx.schema
-      .createIndex('environments_live_name')
-      .on('environments')
-      .columns(['tenant_id', 'name'])
-      .unique()
-      .where(sql<boolean>`state <> 'purged'`)
-      .execute()
-    await trx.schema
-      .createIndex('environments_key')
-      .on('environments')
-      .columns(['key_id', 'key_version'])
-      .execute()
-    await trx.schema
-      .createTable('history')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-      .addColumn('tenant_id', 'text', (c) => c.notNull())
-      .addColumn('environment_id', 'text')
-      .addColumn('at', 'text', (c) => c.notNull())
-      .addColumn('actor', 'text', (c) => c.notNull())
-      .addColumn('action', 'text', (c) => c.notNull())
-      .addColumn('detail', 'text', (c) => c.notNull())
-      .execute()
-    await trx.schema
-      .createIndex('history_tenant')
-      .on('history')
-      .columns(['tenant_id', 'id'])
-      .execute()
+    if (current === SCHEMA_VERSION) return
+    if (current < 1) await createVersion1(trx)
+    if (current < 2) await createVersion2(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(SCHEMA_VERSION) }))
       .execute()
   })
+}
+
+/** Version 1: regions, tenants, tenant keys, environments, history. */
+async function createVersion1(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema
+    .createTable('regions')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('geography', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute()
+  await trx.schema
+    .createTable('tenants')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute()
+  await trx.schema
+    .createTable('tenant_keys')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('provider', 'text', (c) => c.notNull())
+    .addColumn('provider_key_id', 'text', (c) => c.notNull())
+    .addColumn('managed_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addUniqueConstraint('tenant_keys_name', ['tenant_id', 'name'])
+    .execute()
+  await trx.schema
+    .createTable('environments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('region', 'text', (c) => c.notNull().references('regions.name'))
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('deleted_at', 'text')
+    .addColumn('key_id', 'text', (c) => c.notNull().references('tenant_keys.id'))
+    .addColumn('key_version', 'integer', (c) => c.notNull())
+    .addColumn('wrapped_dek', 'blob')
+    .execute()
+  // A purged environment's name may be reused; a live one's may not.
+  await trx.schema
+    .createIndex('environments_live_name')
+    .on('environments')
+    .columns(['tenant_id', 'name'])
+    .unique()
+    .where(sql<boolean>`state <> 'purged'`)
+    .execute()
+  await trx.schema
+    .createIndex('environments_key')
+    .on('environments')
+    .columns(['key_id', 'key_version'])
+    .execute()
+  await trx.schema
+    .createTable('history')
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('environment_id', 'text')
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .execute()
+  await trx.schema
+    .createIndex('history_tenant')
+    .on('history')
+    .columns(['tenant_id', 'id'])
+    .execute()
+}
+
+/** Version 2: the identity tables (signing keys, OAuth clients, trusted issuers). */
+async function createVersion2(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema
+    .createTable('identity_signing_keys')
+    .addColumn('kid', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+    .addColumn('alg', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('public_jwk', 'text', (c) => c.notNull())
+    .addColumn('sealed_private_jwk', 'blob', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute()
+  await trx.schema
+    .createIndex('identity_signing_keys_tenant')
+    .on('identity_signing_keys')
+    .columns(['tenant_id', 'status'])
+    .execute()
+  await trx.schema
+    .createTable('identity_clients')
+    .addColumn('client_id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+    .addColumn('environment_id', 'text', (c) => c.notNull().references('environments.id'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('secret_hash', 'text', (c) => c.notNull())
+    .addColumn('application_user_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute()
+  await trx.schema
+    .createIndex('identity_clients_environment')
+    .on('identity_clients')
+    .columns(['tenant_id', 'environment_id'])
+    .execute()
+  await trx.schema
+    .createTable('trusted_issuers')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+    .addColumn('issuer', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('jwks', 'text')
+    .addColumn('jwks_uri', 'text')
+    .addColumn('algorithms', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addUniqueConstraint('trusted_issuers_issuer', ['tenant_id', 'issuer'])
+    .execute()
 }
