@@ -110,7 +110,7 @@ export async function loadOrCreateLocalCa(
   sealKey: Secret,
   deps: { clock: Clock; random: Random },
 ): Promise<ServerCredentials> {
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+  x509.cryptoProvider.set(webcrypto)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, 'local-ca.json')
   const caFile = join(dir, 'ca.pem')
