@@ -2,9 +2,16 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONFIG_FILE, defaultFileSettings, type Config } from './config/index.ts'
 import type { ControlContext } from './control/context.ts'
+import { assertUsable, findEnvironment } from './control/environments/environment.ts'
 import { resolveEnvironmentKey } from './control/environments/resolve-environment-key.ts'
+import { findTenant } from './control/tenants/find-tenant.ts'
 import { openControlDb } from './control/open-control-db.ts'
 import { deriveKey } from './crypto/index.ts'
+import {
+  createIdentityService,
+  IDENTITY_SEALING_PURPOSE,
+  type IdentityService,
+} from './identity/index.ts'
 import type { KeyProvider } from './keys/key-provider.ts'
 import { createKeyring, openKeyring } from './keys/keyring.ts'
 import { openLocalVault } from './keys/local-vault/index.ts'
@@ -44,6 +51,8 @@ export interface Strongroom {
   readonly control: ControlContext
   readonly records: RecordsService
   readonly databases: EnvironmentDatabases
+  /** The built-in identity provider, the token verifier and application users. */
+  readonly identity: IdentityService
   /**
    * A 256-bit key for sealing one kind of service secret at rest (TLS private keys, identity
    * signing keys, …), derived from the control-plane key: HKDF(control key, install id,
@@ -204,22 +213,62 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
     closers.push(() => {
       sealRoot.dispose()
     })
+    // The same derivation as sealingKey(IDENTITY_SEALING_PURPOSE), held while the app is open.
+    const identitySealKey = deriveKey(
+      sealRoot,
+      new Uint8Array(0),
+      `strongroom/seal/${IDENTITY_SEALING_PURPOSE}/v1`,
+    )
+    closers.push(() => {
+      identitySealKey.dispose()
+    })
+    const identity = createIdentityService({
+      db: controlDb.db,
+      sealKey: identitySealKey,
+      publicUrl: config.server.publicUrl ?? `https://localhost:${String(config.server.port)}`,
+      directory: {
+        findTenant: async (name) => {
+          const tenant = await findTenant(control, name)
+          return { id: tenant.id, name: tenant.name }
+        },
+        findEnvironment: async (tenant, name) => {
+          const env = await findEnvironment(control, tenant, name)
+          assertUsable(env)
+          return {
+            tenantId: env.tenantId,
+            tenantName: env.tenant,
+            environmentId: env.id,
+            environmentName: env.name,
+          }
+        },
+      },
+      records,
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger,
+    })
     return {
       config,
       control,
       records,
       databases,
+      identity,
       sealingKey(purpose: string) {
         if (!/^[a-z0-9-]{1,64}$/.test(purpose)) throw new RangeError('invalid sealing purpose')
         return deriveKey(sealRoot, new Uint8Array(0), `strongroom/seal/${purpose}/v1`)
       },
       async close() {
         await databases.closeAll()
-        for (const close of closers.reverse()) close()
+        for (const close of [...closers].reverse()) close()
+        closers.length = 0
       },
     }
   } catch (e) {
-    for (const close of closers.reverse()) close()
+    for (const close of [...closers].reverse()) close()
     throw e
+  } finally {
+    // SQLite holds what it needs; our copies of the database keys go now.
+    keyring.control.dispose()
+    keyring.vault.dispose()
   }
 }

@@ -2,7 +2,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Strongroom } from '../app.ts'
-import { assertUsable, findEnvironment } from '../control/environments/environment.ts'
+import { ensureUsable, findEnvironment } from '../control/environments/environment.ts'
 import type { Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -163,7 +163,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       audience: environmentUrl,
     })
     const environment = await findEnvironment(app.control, tenant, env)
-    assertUsable(environment)
+    ensureUsable(app.control, environment)
     const caller = await identity.resolveCaller(environment.id, principal)
 
     const prefix = `/${tenant}/${env}/api/data/${version}`

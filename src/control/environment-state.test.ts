@@ -16,9 +16,9 @@ const EXPECTED: Record<EnvironmentState, Record<EnvironmentEvent, EnvironmentSta
     unlock: 'illegal',
     disable: 'illegal',
     enable: 'illegal',
-    delete: 'deleted',
+    delete: 'illegal',
     recover: 'illegal',
-    purge: 'illegal',
+    purge: 'purged',
   },
   active: {
     provisioned: 'illegal',

@@ -4,6 +4,7 @@ import { AppError } from '../shared/errors.ts'
  * Environment lifecycle (issue #3; dataverse-spec §2 "Locked environments", §8 "Recover").
  *
  *   provisioning ─provisioned→ active ─lock→ locked ─unlock→ active
+ *   provisioning ─purge→ purged (a creation that did not finish)
  *                               active ─disable→ disabled ─enable→ active
  *   any live state ─delete→ deleted ─recover→ active
  *                           deleted ─purge→ purged (crypto-shredded, final)
@@ -36,7 +37,8 @@ export const ENVIRONMENT_EVENTS: readonly EnvironmentEvent[] = [
 export const ENVIRONMENT_TRANSITIONS: Readonly<
   Record<EnvironmentState, Partial<Record<EnvironmentEvent, EnvironmentState>>>
 > = {
-  provisioning: { provisioned: 'active', delete: 'deleted' },
+  // A creation that never finished (crash) is purged directly: it was never usable.
+  provisioning: { provisioned: 'active', purge: 'purged' },
   active: { lock: 'locked', disable: 'disabled', delete: 'deleted' },
   // A disabled environment whose key is revoked still locks: unlocking then needs the key.
   disabled: { enable: 'active', lock: 'locked', delete: 'deleted' },

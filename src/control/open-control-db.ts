@@ -22,6 +22,7 @@ export async function openControlDb(
     busyTimeoutMs: 5000,
     corruptCode: 'CONTROL_PLANE_CORRUPT',
     what: 'control plane database',
+    secureDelete: true,
   })
   const db = new Kysely<ControlDb>({
     dialect: sqliteDialect({

@@ -142,6 +142,14 @@ export const ERRORS = {
     meaning: 'No record with that id exists in the table.',
     action: 'Check the id.',
   },
+  APPLICATION_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'The environment has no application user with that client id.',
+    action: 'Check the client id with `strongroom app list --tenant <tenant> --env <env>`.',
+  },
   KEY_NOT_FOUND: {
     kind: 'not-found',
     http: 404,
@@ -214,6 +222,34 @@ export const ERRORS = {
     exit: 5,
     meaning: 'A key encryption key is disabled, destroyed or unreachable.',
     action: 'Restore the key in its provider; environments under it stay locked until unlocked.',
+  },
+  KEY_IMPORT_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'An uploaded key file was refused: too large, wrong password, not exactly one RSA 2048/3072/4096 private key with its matching, unexpired certificate. The message names the rule.',
+    action: 'Export the PFX again with one RSA key of an allowed size and its certificate.',
+  },
+  KEY_OPERATION_UNSUPPORTED: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'The key provider does not support this operation (for example creating an uploaded key, which is imported instead).',
+    action: 'Use the operation the message names, or do it in the HSM itself.',
+  },
+  KEY_PROVIDER_INVALID: {
+    kind: 'configuration',
+    http: 500,
+    wire: GENERIC,
+    exit: 6,
+    meaning:
+      "A key provider's settings are unusable (for example the PKCS#11 module can't be loaded or the token label is too long).",
+    action:
+      'Check the provider settings named in the message (module path, token label, PIN file).',
   },
   MASTER_KEY_MISSING: {
     kind: 'configuration',
@@ -358,13 +394,23 @@ export const ERRORS = {
     meaning: 'The request took longer than the server allows.',
     action: 'Retry; narrow the query.',
   },
+  SERVICE_BUSY: {
+    kind: 'limit',
+    http: 503,
+    wire: '0x80040216',
+    exit: 5,
+    meaning: 'A database stayed locked by another writer for longer than the busy timeout.',
+    action: 'Retry after a moment.',
+  },
   UNAUTHORIZED: {
     kind: 'unauthorized',
     http: 401,
     wire: '0x80044306',
     exit: 8,
-    meaning: 'No valid access token: missing, malformed, expired, or not from a trusted issuer for this environment.',
-    action: 'Get a token from the tenant’s token endpoint for this environment’s URL and send it as a Bearer token.',
+    meaning:
+      'No valid access token: missing, malformed, expired, or not from a trusted issuer for this environment.',
+    action:
+      'Get a token from the tenant’s token endpoint for this environment’s URL and send it as a Bearer token.',
   },
   FORBIDDEN: {
     kind: 'forbidden',

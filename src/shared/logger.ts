@@ -19,7 +19,7 @@ export function jsonLogger(
   return {
     log(level, event, fields = {}) {
       if (ORDER[level] < ORDER[minLevel]) return
-      write(JSON.stringify({ time: now().toISOString(), level, event, ...fields }) + '\n')
+      write(JSON.stringify({ ...fields, time: now().toISOString(), level, event }) + '\n')
     },
   }
 }

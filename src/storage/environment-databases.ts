@@ -111,28 +111,45 @@ export function createEnvironmentDatabases(
     return { raw, db, refs: 0, closing: false }
   }
 
+  // Ids evicted while their open was in flight: the opened handle must not be cached (a lock
+  // or delete that raced with a cold open would otherwise be undone).
+  const evictedWhileOpening = new Set<EnvironmentId>()
+
+  /** Returns the entry with a reference already taken, so no eviction can close it. */
   const acquire = async (id: EnvironmentId): Promise<Entry> => {
     const hot = handles.get(id)
-    if (hot !== undefined && !hot.closing) return hot
+    if (hot !== undefined && !hot.closing) {
+      hot.refs += 1
+      return hot
+    }
     let pending = opening.get(id)
     if (pending === undefined) {
+      evictedWhileOpening.delete(id)
       pending = (async () => openEntry(id, await options.resolveKey(id), false))()
       opening.set(id, pending)
-      try {
-        const entry = await pending
-        handles.set(id, entry)
-        return entry
-      } finally {
-        opening.delete(id)
-      }
+      pending.then(
+        (entry) => {
+          opening.delete(id)
+          if (evictedWhileOpening.delete(id)) closeEntry(entry)
+          else handles.set(id, entry)
+        },
+        () => opening.delete(id),
+      )
     }
-    return pending
+    const entry = await pending
+    if (entry.closing) {
+      // Evicted between the open and this waiter resuming: open again (which asks for the key
+      // again, so a lock in between is honoured).
+      if (entry.refs === 0 && entry.raw.open) entry.raw.close()
+      return acquire(id)
+    }
+    entry.refs += 1
+    return entry
   }
 
   return {
     async use(id, fn) {
       const entry = await acquire(id)
-      entry.refs += 1
       try {
         return await fn(entry.db)
       } finally {
@@ -145,6 +162,7 @@ export function createEnvironmentDatabases(
       handles.set(id, entry)
     },
     evict(id) {
+      if (opening.has(id)) evictedWhileOpening.add(id)
       const entry = handles.delete(id)
       if (entry !== undefined) closeEntry(entry)
     },

@@ -1,5 +1,5 @@
 import type { Strongroom } from '../../app.ts'
-import { assertUsable, findEnvironment } from '../../control/environments/environment.ts'
+import { ensureUsable, findEnvironment } from '../../control/environments/environment.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
 import { requiredOption, type CommandInput } from '../command.ts'
@@ -22,7 +22,7 @@ export async function dataContext(
     requiredOption(input, 'tenant'),
     requiredOption(input, 'env'),
   )
-  assertUsable(environment)
+  ensureUsable(app.control, environment)
   // The CLI acts as the environment's SYSTEM user (the operator's own identity is in the
   // control-plane history; interactive users arrive with the identity issue).
   const ids = await app.records.readProvisionedIds(environment.id)

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { AppError } from '../../shared/errors.ts'
 import { isoNow, type Actor, type ControlContext } from '../context.ts'
 import { transitionEnvironment, type EnvironmentEvent } from '../environment-state.ts'
@@ -55,7 +56,12 @@ export async function changeEnvironmentState(
   })
   // Anything that isn't active drops its open handle (and with it the DEK in SQLite's codec).
   if (next !== 'active') ctx.databases.evict(env.id)
-  if (event === 'purge') ctx.databases.removeFiles(env.id)
+  if (event === 'purge') {
+    ctx.databases.removeFiles(env.id)
+    // secure_delete zeroed the wrapped DEK in the database pages; move the WAL frames that
+    // still hold the old page into the file and truncate the WAL.
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(ctx.db)
+  }
   ctx.logger.log('info', `environment.${event}`, { tenantId: env.tenantId, environmentId: env.id })
   return { ...env, state: next }
 }

@@ -143,6 +143,18 @@ export async function listEnvironments(
 }
 
 /**
+ * The data-access gate, run on every request by every delivery layer (Web API, CLI): the state
+ * is read fresh from the control plane, so a lock, disable or delete made by another process
+ * takes effect on this process's next request, and the open handle (with the DEK inside
+ * SQLite's codec) is dropped at once.
+ * @throws ENVIRONMENT_LOCKED, ENVIRONMENT_UNAVAILABLE
+ */
+export function ensureUsable(ctx: ControlContext, env: Environment): void {
+  if (env.state !== 'active') ctx.databases.evict(env.id)
+  assertUsable(env)
+}
+
+/**
  * Refuses data access unless the environment is active: locked → ENVIRONMENT_LOCKED,
  * provisioning/disabled/deleted → ENVIRONMENT_UNAVAILABLE.
  */

@@ -1,4 +1,5 @@
 import { dekContext } from '../../keys/envelope.ts'
+import type { KeyProvider } from '../../keys/key-provider.ts'
 import { AppError, isAppError } from '../../shared/errors.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
 import type { Secret } from '../../shared/secret.ts'
@@ -13,9 +14,11 @@ import {
 
 /**
  * Unwraps an environment's DEK for the storage layer's cold open. Only active and
- * provisioning environments get a key. If the provider says the key is unavailable (disabled,
- * destroyed, unreachable), the environment locks: fail closed (DESIGN invariant 4).
- * @throws ENVIRONMENT_NOT_FOUND, ENVIRONMENT_LOCKED, ENVIRONMENT_UNAVAILABLE
+ * provisioning environments get a key. If the provider confirms that the key version is
+ * disabled or gone, the environment locks: fail closed (DESIGN invariant 4). A key that is
+ * only unreachable (provider busy or down) refuses this request with KEY_UNAVAILABLE and
+ * changes no state, so a passing outage doesn't need an administrator to unlock.
+ * @throws ENVIRONMENT_NOT_FOUND, ENVIRONMENT_LOCKED, ENVIRONMENT_UNAVAILABLE, KEY_UNAVAILABLE
  */
 export async function resolveEnvironmentKey(
   ctx: ControlContext,
@@ -27,6 +30,17 @@ export async function resolveEnvironmentKey(
   return unwrapDek(ctx, env)
 }
 
+/** True only when the provider positively says the version can't be used any more. */
+async function revoked(provider: KeyProvider, env: Environment): Promise<boolean> {
+  try {
+    const info = await provider.describeKey(env.key.keyId)
+    const version = info.versions.find((v) => v.version === env.key.version)
+    return version === undefined || version.status !== 'enabled'
+  } catch (e) {
+    return isAppError(e) && e.code === 'KEY_NOT_FOUND'
+  }
+}
+
 async function unwrapDek(ctx: ControlContext, env: Environment): Promise<Secret> {
   const row = await ctx.db
     .selectFrom('environments')
@@ -34,27 +48,25 @@ async function unwrapDek(ctx: ControlContext, env: Environment): Promise<Secret>
     .where('id', '=', env.id)
     .executeTakeFirstOrThrow()
   if (row.wrapped_dek === null) throw new AppError('ENVIRONMENT_NOT_FOUND', 'No such environment.')
+  const provider = providerOf(ctx, env.key.provider)
   try {
-    return await providerOf(ctx, env.key.provider).unwrap(
+    return await provider.unwrap(
       { keyId: env.key.keyId, version: env.key.version },
       row.wrapped_dek,
       dekContext({ purpose: 'environment-db', tenantId: env.tenantId, environmentId: env.id }),
     )
   } catch (e) {
-    if (isAppError(e) && e.code === 'KEY_UNAVAILABLE' && env.state !== 'locked') {
-      await changeEnvironmentState(ctx, env, 'lock', 'system:key-check', {
-        keyName: env.key.name,
-        keyVersion: env.key.version,
-      }).catch(() => undefined)
-      throw new AppError(
-        'ENVIRONMENT_LOCKED',
-        `Environment '${env.name}' is locked: its key is unavailable.`,
-        {
-          cause: e,
-        },
-      )
-    }
-    throw e
+    if (!isAppError(e) || e.code !== 'KEY_UNAVAILABLE' || env.state !== 'active') throw e
+    if (!(await revoked(provider, env))) throw e
+    await changeEnvironmentState(ctx, env, 'lock', 'system:key-check', {
+      keyName: env.key.name,
+      keyVersion: env.key.version,
+    }).catch(() => undefined)
+    throw new AppError(
+      'ENVIRONMENT_LOCKED',
+      `Environment '${env.name}' is locked: its key is unavailable.`,
+      { cause: e },
+    )
   }
 }
 

@@ -95,7 +95,7 @@ export async function listTenantKeys(ctx: ControlContext, tenant: string): Promi
 export async function rotateTenantKey(
   ctx: ControlContext,
   input: { tenant: string; name: string; actor: Actor },
-): Promise<{ key: TenantKey; rewrapped: number }> {
+): Promise<{ key: TenantKey; rewrapped: number; skippedEnvironments: string[] }> {
   const row = await keyRow(ctx, input.tenant, input.name)
   const provider = providerOf(ctx, row.provider)
   const rotated = await provider.rotateKey(row.provider_key_id)
@@ -109,6 +109,9 @@ export async function rotateTenantKey(
     .execute()
 
   const updates: { id: string; from: number; wrapped: Uint8Array }[] = []
+  // An environment whose DEK can't be unwrapped (its version disabled, a damaged blob) stays
+  // on its version and is reported; it doesn't stop the others from moving.
+  const skipped: string[] = []
   for (const env of envs) {
     if (env.wrapped_dek === null) continue
     const context = dekContext({
@@ -116,11 +119,21 @@ export async function rotateTenantKey(
       tenantId: env.tenant_id,
       environmentId: env.id,
     })
-    const dek = await provider.unwrap(
-      { keyId: row.provider_key_id, version: env.key_version },
-      env.wrapped_dek,
-      context,
-    )
+    let dek
+    try {
+      dek = await provider.unwrap(
+        { keyId: row.provider_key_id, version: env.key_version },
+        env.wrapped_dek,
+        context,
+      )
+    } catch (e) {
+      ctx.logger.log('warn', 'key.rewrap-skipped', {
+        environmentId: env.id,
+        code: (e as { code?: unknown }).code,
+      })
+      skipped.push(env.id)
+      continue
+    }
     try {
       const wrapped = await provider.wrap({ keyId: row.provider_key_id, version }, dek, context)
       updates.push({ id: env.id, from: env.key_version, wrapped })
@@ -130,29 +143,35 @@ export async function rotateTenantKey(
   }
 
   const at = isoNow(ctx)
+  let rewrapped = 0
   await ctx.db.transaction().execute(async (trx) => {
     for (const u of updates) {
-      await trx
+      const r = await trx
         .updateTable('environments')
         .set({ wrapped_dek: u.wrapped, key_version: version, updated_at: at })
         .where('id', '=', u.id)
         .where('key_version', '=', u.from)
-        .execute()
+        .executeTakeFirst()
+      rewrapped += Number(r.numUpdatedRows)
     }
     await appendHistory(trx, {
       tenantId: row.tenant_id,
       at,
       actor: input.actor,
       action: 'key.rotated',
-      detail: { keyName: row.name, version, rewrapped: updates.length },
+      detail: { keyName: row.name, version, rewrapped, skipped: skipped.length },
     })
   })
   ctx.logger.log('info', 'key.rotated', {
     tenantId: row.tenant_id,
     version,
-    rewrapped: updates.length,
+    rewrapped,
   })
-  return { key: await describeTenantKey(ctx, input.tenant, input.name), rewrapped: updates.length }
+  return {
+    key: await describeTenantKey(ctx, input.tenant, input.name),
+    rewrapped,
+    skippedEnvironments: skipped,
+  }
 }
 
 /**

@@ -23,6 +23,11 @@ export interface OpenDatabaseOptions {
   /** Error code to use when the file is damaged or the key does not open it. */
   readonly corruptCode: ErrorCode
   readonly what: string
+  /**
+   * Overwrite deleted content with zeros (PRAGMA secure_delete). On for the control plane, so
+   * a purged environment's wrapped DEK doesn't linger in free pages (crypto-shredding).
+   */
+  readonly secureDelete?: boolean
 }
 
 /**
@@ -65,6 +70,7 @@ export function openEncryptedDatabase(
     db.pragma('temp_store = MEMORY')
     db.pragma('foreign_keys = ON')
     db.pragma(`cache_size = -${Math.trunc(options.pageCacheKiB)}`)
+    if (options.secureDelete === true) db.pragma('secure_delete = ON')
   } catch (cause) {
     db.close()
     if (cause instanceof AppError || cause instanceof RangeError) throw cause

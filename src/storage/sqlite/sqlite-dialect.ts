@@ -118,6 +118,11 @@ class LockingSqliteConnection implements DatabaseConnection {
       const { changes } = stmt.run(params)
       return Promise.resolve({ numAffectedRows: BigInt(changes), rows: [] })
     } catch (e) {
+      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') {
+        return Promise.reject(
+          new AppError('SERVICE_BUSY', 'The database is busy; retry.', { cause: e }),
+        )
+      }
       if (isCorruptionError(e)) {
         return Promise.reject(
           new AppError(this.#corruptCode, 'The database file is damaged.', { cause: e }),
