@@ -1,8 +1,10 @@
 /**
  * Key management: the KeyProvider port, the key-version state machine, the master key and the
- * data directory's keyring, envelope-encryption helpers and the built-in local vault adapter.
+ * data directory's keyring, envelope-encryption helpers and the adapters: the built-in local
+ * vault, PKCS#11 HSMs and uploaded (BYOK) keys.
  */
 export type {
+  KeyHealth,
   KeyProvider,
   KeyRef,
   KeyType,
@@ -30,3 +32,6 @@ export type { DekPurpose } from './envelope.ts'
 export { DATA_KEY_LENGTH, dekContext, generateDataKey } from './envelope.ts'
 export type { LocalVaultOptions } from './local-vault/index.ts'
 export { openLocalVault } from './local-vault/index.ts'
+export { checkKeyHealth } from './check-key-health.ts'
+export type { Pkcs11ProviderOptions } from './pkcs11/index.ts'
+export { openPkcs11Provider } from './pkcs11/index.ts'

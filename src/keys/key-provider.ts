@@ -35,6 +35,14 @@ export interface KeyRef {
 }
 
 /**
+ * What a key-health check reports about one key version: `available` (enabled and usable),
+ * `disabled`, `missing` (destroyed, or deleted in its provider), `unreachable` (the provider
+ * can't be reached or refused the credentials). The control plane locks environments on anything
+ * but `available` (DESIGN invariant 4).
+ */
+export type KeyHealth = 'available' | 'missing' | 'disabled' | 'unreachable'
+
+/**
  * The port through which every key encryption key (KEK) is used. KEKs never leave their provider:
  * callers hand in a data key and get back a wrapped blob, and the reverse. Adapters: the local
  * vault (kind `'local'`), PKCS#11 HSMs, uploaded PFX keys and cloud KMS. The port is async
@@ -74,6 +82,12 @@ export interface KeyProvider {
    * @throws AppError KEY_NOT_FOUND, KEY_UNAVAILABLE, KEY_UNWRAP_FAILED
    */
   unwrap(ref: KeyRef, wrapped: Uint8Array, context: Uint8Array): Promise<Secret>
+  /**
+   * Checks one key version against its provider without using it. Never throws for an
+   * unhealthy key: the answer is the {@link KeyHealth}. Optional: callers fall back to
+   * `checkKeyHealth`, which asks {@link KeyProvider.describeKey}.
+   */
+  health?(ref: KeyRef): Promise<KeyHealth>
   /** Releases the provider and forgets every cached key. Idempotent. */
   close(): void
 }

@@ -6,6 +6,7 @@ import type { Secret } from '../../shared/secret.ts'
 import type { KeyProvider } from '../key-provider.ts'
 import { createKey } from './create-key.ts'
 import { disposeKek } from './kek-material.ts'
+import { keyHealth } from './key-health.ts'
 import { rotateKey } from './rotate-key.ts'
 import { setVersionStatus } from './set-version-status.ts'
 import { unwrapKey } from './unwrap-key.ts'
@@ -71,6 +72,7 @@ export function openLocalVault(opts: LocalVaultOptions): KeyProvider {
       }),
     wrap: (ref, plaintext, context) => later(() => wrapKey(live(), ref, plaintext, context)),
     unwrap: (ref, wrapped, context) => later(() => unwrapKey(live(), ref, wrapped, context)),
+    health: (ref) => later(() => keyHealth(ctx, ref)),
     close: () => {
       if (ctx === undefined) return
       const c = ctx
