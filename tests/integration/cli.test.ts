@@ -52,8 +52,19 @@ describe('CLI', () => {
       '--type',
       'production',
     ])
-    const shown = await cliJson<EnvJson>(data, ['env', 'show', 'prod', '--tenant', 'contoso'])
-    assert.deepEqual(shown, created)
+    const shown = await cliJson<EnvJson & { url: string; webApiUrl: string }>(data, [
+      'env',
+      'show',
+      'prod',
+      '--tenant',
+      'contoso',
+    ])
+    assert.deepEqual(
+      { ...shown, url: undefined, webApiUrl: undefined },
+      { ...created, url: undefined, webApiUrl: undefined },
+    )
+    assert.equal(shown.url, 'https://localhost:8443/contoso/prod/')
+    assert.equal(shown.webApiUrl, 'https://localhost:8443/contoso/prod/api/data/v9.2/')
     assert.match(shown.id, /^[0-9a-f-]{36}$/)
     assert.equal(shown.tenant, 'contoso')
     assert.equal(shown.region, 'local')

@@ -14,6 +14,7 @@ import {
 import { unlockEnvironment } from '../../control/environments/resolve-environment-key.ts'
 import type { ControlContext } from '../../control/context.ts'
 import { defineCommand, requiredOption, stringOption, type CommandInput } from '../command.ts'
+import { environmentUrls, publicBaseUrl } from '../../api/urls.ts'
 import { formatTable } from '../io.ts'
 
 const TENANT = { tenant: { type: 'string', description: 'Tenant name', required: true } } as const
@@ -94,17 +95,18 @@ export const envList = defineCommand({
 
 export const envShow = defineCommand({
   name: 'env show',
-  summary: 'Show an environment: id, region, state, key id and version.',
+  summary: 'Show an environment: id, region, state, key id and version, URLs.',
   args: ['name'],
   options: TENANT,
   async run(input) {
-    return findEnvironment(
+    const env = await findEnvironment(
       (await input.app()).control,
       requiredOption(input, 'tenant'),
       input.args['name'] ?? '',
     )
+    return { ...env, ...environmentUrls(publicBaseUrl(input.config), env.tenant, env.name) }
   },
-  human: describe,
+  human: (e) => describe(e) + `url:       ${e.url}\nweb API:   ${e.webApiUrl}\n`,
 })
 
 export const envDelete = lifecycle(

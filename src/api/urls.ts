@@ -1,0 +1,18 @@
+import type { Config } from '../config/index.ts'
+
+/** The public base URL clients use, without a trailing slash. */
+export function publicBaseUrl(config: Config, boundPort?: number): string {
+  const configured = config.server.publicUrl
+  if (configured !== undefined) return configured.replace(/\/+$/, '')
+  return `https://localhost:${String(boundPort ?? config.server.port)}`
+}
+
+/** An environment's base URL and Web API root (dataverse-spec §7: /api/data/v9.2/). */
+export function environmentUrls(
+  base: string,
+  tenant: string,
+  environment: string,
+): { url: string; webApiUrl: string } {
+  const url = `${base}/${tenant}/${environment}/`
+  return { url, webApiUrl: `${url}api/data/v9.2/` }
+}
