@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts'
+import { appCreate, appDelete, appList } from './app.ts'
 import {
   envCreate,
   envDelete,
@@ -46,4 +47,7 @@ export const COMMANDS: readonly Command[] = [
   recordList,
   recordUpdate,
   recordDelete,
+  appCreate,
+  appList,
+  appDelete,
 ]

@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type Provider from 'oidc-provider'
+import type { EnvironmentId, TenantId } from '../shared/ids.ts'
+import { Lru } from '../shared/lru.ts'
+import type { ApplicationUser, Caller, CreatedApplicationUser } from './application-user.ts'
+import { createApplicationUser } from './create-application-user.ts'
+import { createTenantProvider } from './create-tenant-provider.ts'
+import { deleteApplicationUser } from './delete-application-user.ts'
+import { handleOidcRequest } from './handle-oidc-request.ts'
+import type { IdentityContext } from './identity-context.ts'
+import { listApplicationUsers } from './list-application-users.ts'
+import type { Principal, TokenVerifier } from './principal.ts'
+import { resolveCaller } from './resolve-caller.ts'
+import type { IdentityServiceOptions } from './types.ts'
+import { environmentUrl, issuerUrl } from './urls.ts'
+import { CLOCK_TOLERANCE_SECONDS, createTokenVerifier } from './verify-access-token.ts'
+
+/** Access tokens live one hour by default, as Entra's do. */
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600
+
+/** The identity domain as the API and the CLI use it. */
+export interface IdentityService {
+  /**
+   * Serves `/<tenant>/oauth2/*` (discovery, JWKS, token endpoint) from the tenant's built-in
+   * provider. `req.url` must be the full path, starting with `/<tenant>/oauth2`. The response
+   * is written completely (errors included, as OAuth JSON) unless the call rejects.
+   * @throws AppError TENANT_NOT_FOUND before anything is written
+   */
+  handleOidcRequest(tenantName: string, req: IncomingMessage, res: ServerResponse): Promise<void>
+  /** Verifies bearer tokens of a tenant's trusted issuers (see TokenVerifier). */
+  readonly verifier: TokenVerifier
+  /** Maps a verified principal to its systemuser in `env`. @throws AppError UNAUTHORIZED */
+  resolveCaller(env: EnvironmentId, principal: Principal): Promise<Caller>
+  createApplicationUser(input: {
+    tenant: string
+    environment: string
+    name: string
+    role: string
+  }): Promise<CreatedApplicationUser>
+  listApplicationUsers(input: { tenant: string; environment: string }): Promise<ApplicationUser[]>
+  deleteApplicationUser(input: {
+    tenant: string
+    environment: string
+    clientId: string
+  }): Promise<{ clientId: string; applicationUserId: string }>
+  /** The built-in issuer of a tenant. */
+  issuerUrl(tenantName: string): string
+  /** An environment's URL: the audience its tokens carry. */
+  environmentUrl(tenantName: string, environmentName: string): string
+  /** Drops a tenant's cached provider (after key rotation or tenant deletion). */
+  forgetTenant(tenantId: TenantId): void
+  /**
+   * Replaces the public URL, e.g. once the server knows its port when it listened on port 0.
+   * Cached providers are dropped, so issuers follow. Call it before serving requests.
+   */
+  setPublicUrl(publicUrl: string): void
+}
+
+/** An origin (plus optional path) without trailing slash, query or fragment. */
+function parsePublicUrl(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.protocol !== 'https:') {
+    throw new RangeError('the public URL must be an https URL')
+  }
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '') {
+    throw new RangeError('the public URL must not have a query, fragment or credentials')
+  }
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`
+}
+
+/**
+ * Creates the identity service: one oidc-provider per tenant, built at first use and kept in a
+ * bounded LRU; the verifier; the application-user operations. No I/O happens here.
+ */
+export function createIdentityService(options: IdentityServiceOptions): IdentityService {
+  const ttl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS
+  let publicUrl = parsePublicUrl(options.publicUrl)
+  const ctx: IdentityContext = {
+    db: options.db,
+    directory: options.directory,
+    records: options.records,
+    get publicUrl() {
+      return publicUrl
+    },
+    clock: options.clock,
+    random: options.random,
+    logger: options.logger,
+  }
+  const providers = new Lru<TenantId, Promise<Provider>>(
+    options.providerCacheSize ?? 64,
+    () => undefined,
+  )
+  const providerFor = (tenant: { id: TenantId; name: string }): Promise<Provider> => {
+    let provider = providers.get(tenant.id)
+    if (provider === undefined) {
+      provider = createTenantProvider({ ...options, publicUrl, accessTokenTtlSeconds: ttl }, tenant)
+      providers.set(tenant.id, provider)
+      provider.catch(() => {
+        if (providers.peek(tenant.id) === provider) void providers.delete(tenant.id)
+      })
+    }
+    return provider
+  }
+
+  const verifier = createTokenVerifier({
+    db: options.db,
+    clock: options.clock,
+    logger: options.logger,
+    // A token is never accepted longer than its lifetime after issue, whatever its exp says.
+    maxTokenAgeSeconds: ttl + CLOCK_TOLERANCE_SECONDS,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    isClientActive: async (tenantId, clientId, audience) => {
+      const row = await options.db
+        .selectFrom('identity_clients as c')
+        .innerJoin('tenants as t', 't.id', 'c.tenant_id')
+        .innerJoin('environments as e', 'e.id', 'c.environment_id')
+        .select(['t.name as tenant', 'e.name as environment'])
+        .where('c.client_id', '=', clientId.toLowerCase())
+        .where('c.tenant_id', '=', tenantId)
+        .executeTakeFirst()
+      return (
+        row !== undefined && environmentUrl(publicUrl, row.tenant, row.environment) === audience
+      )
+    },
+  })
+
+  return {
+    async handleOidcRequest(tenantName, req, res) {
+      const tenant = await options.directory.findTenant(tenantName)
+      const provider = await providerFor(tenant)
+      await handleOidcRequest(provider, publicUrl, tenant.name, req, res)
+    },
+    verifier,
+    resolveCaller: (env, principal) => resolveCaller(options.records, env, principal),
+    createApplicationUser: (input) => createApplicationUser(ctx, input),
+    listApplicationUsers: (input) => listApplicationUsers(ctx, input),
+    deleteApplicationUser: (input) => deleteApplicationUser(ctx, input),
+    issuerUrl: (tenantName) => issuerUrl(publicUrl, tenantName),
+    environmentUrl: (tenantName, environmentName) =>
+      environmentUrl(publicUrl, tenantName, environmentName),
+    forgetTenant: (tenantId) => {
+      void providers.delete(tenantId)
+    },
+    setPublicUrl(url) {
+      publicUrl = parsePublicUrl(url)
+      for (const tenantId of [...providers.keys()]) void providers.delete(tenantId)
+    },
+  }
+}

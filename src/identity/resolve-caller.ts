@@ -1,0 +1,62 @@
+import { AppError } from '../shared/errors.ts'
+import type { EnvironmentId } from '../shared/ids.ts'
+import type { Caller } from './application-user.ts'
+import type { Principal } from './principal.ts'
+import type { EnvironmentRecords } from './types.ts'
+import { UNAUTHORIZED_MESSAGE } from './verify-access-token.ts'
+
+/**
+ * Maps a verified principal to the user it acts as in `env`: an application (client
+ * credentials) to the systemuser whose `applicationid` is its client id, with that user's
+ * business unit and security role names.
+ *
+ * An unknown or disabled user is UNAUTHORIZED with the verifier's message, not FORBIDDEN: to
+ * the caller it is the same as a revoked token, and it reveals nothing about which
+ * applications exist. Interactive users (kind 'user') are mapped in a later issue and are
+ * refused the same way until then.
+ *
+ * @throws AppError UNAUTHORIZED
+ */
+export async function resolveCaller(
+  records: EnvironmentRecords,
+  env: EnvironmentId,
+  principal: Principal,
+): Promise<Caller> {
+  const refuse = () => new AppError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE)
+  if (principal.kind !== 'application') throw refuse()
+  const clientId = principal.clientId.toLowerCase()
+  const users = await records.queryRecords(
+    env,
+    'systemuser',
+    { count: false, select: ['systemuserid', 'businessunitid', 'isdisabled'] },
+    { where: (eb) => eb(eb.ref('applicationid'), '=', clientId), limit: 2 },
+  )
+  const user = users.records[0]
+  if (user === undefined || users.records.length !== 1 || user['isdisabled'] === true) {
+    throw refuse()
+  }
+  const systemUserId = String(user['systemuserid'])
+  const assignments = await records.queryRecords(
+    env,
+    'systemuserroles',
+    { count: false, select: ['roleid'] },
+    { where: (eb) => eb(eb.ref('systemuserid'), '=', systemUserId), limit: 1000 },
+  )
+  const roleIds = assignments.records.map((a) => String(a['roleid']))
+  const roles =
+    roleIds.length === 0
+      ? []
+      : (
+          await records.queryRecords(
+            env,
+            'role',
+            { count: false, select: ['name'] },
+            { where: (eb) => eb(eb.ref('roleid'), 'in', roleIds), limit: 1000 },
+          )
+        ).records.map((r) => String(r['name']))
+  return {
+    systemUserId,
+    businessUnitId: String(user['businessunitid']),
+    roles: roles.sort(),
+  }
+}
