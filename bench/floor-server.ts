@@ -1,0 +1,64 @@
+/**
+ * The floor for bench:api: the same SQLite file, served by node:http with no TLS, no auth, no
+ * checks, no OData layer — as fast as this engine can answer over HTTP on this machine.
+ * Reads `<file>\n<hex key>\n` on stdin (never argv), prints `{"port":N}` when listening.
+ */
+import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
+import Database from 'better-sqlite3-multiple-ciphers'
+
+const [file, keyHex] = readFileSync(0, 'utf8').split('\n')
+const db = new Database(file ?? '', { fileMustExist: true })
+db.pragma("cipher='aegis'")
+db.pragma(`key="x'${keyHex ?? ''}'"`)
+db.pragma('journal_mode = WAL')
+db.pragma('synchronous = FULL')
+db.pragma('cache_size = -2048')
+
+const getById = db.prepare('SELECT * FROM account WHERE accountid = ?')
+const query = db.prepare(
+  "SELECT accountid, name, revenue, versionnumber FROM account WHERE lower(name) LIKE lower(?) ESCAPE '\\' ORDER BY lower(name), accountid LIMIT 50",
+)
+const insert = db.prepare(
+  'INSERT INTO account (accountid, name, createdon, modifiedon, createdby, modifiedby, ownerid, owningbusinessunit, statecode, statuscode, versionnumber) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, 1)',
+)
+
+const server = createServer((req, res) => {
+  const url = req.url ?? ''
+  if (req.method === 'GET' && url.startsWith('/accounts/')) {
+    const row = getById.get(url.slice('/accounts/'.length))
+    res.writeHead(row === undefined ? 404 : 200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(row ?? {}))
+    return
+  }
+  if (req.method === 'GET' && url.startsWith('/accounts?q=')) {
+    const rows = query.all(`%${decodeURIComponent(url.slice('/accounts?q='.length))}%`)
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ value: rows }))
+    return
+  }
+  if (req.method === 'POST' && url === '/accounts') {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      const data = JSON.parse(body) as { name: string; owner: string; bu: string }
+      const id = crypto.randomUUID()
+      const now = new Date().toISOString().slice(0, 19) + 'Z'
+      insert.run(id, data.name, now, now, data.owner, data.owner, data.owner, data.bu)
+      res.writeHead(204, { 'odata-entityid': `/accounts(${id})` })
+      res.end()
+    })
+    return
+  }
+  res.writeHead(404)
+  res.end()
+})
+server.keepAliveTimeout = 75_000
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address()
+  process.stdout.write(JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 }) + '\n')
+})
+process.on('SIGTERM', () => {
+  server.close()
+  db.close()
+})
