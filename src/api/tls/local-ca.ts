@@ -1,7 +1,7 @@
-import { webcrypto } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as x509 from '@peculiar/x509'
+import forge from 'node-forge'
 import { z } from 'zod'
 import { open, seal } from '../../crypto/index.ts'
 import type { Clock } from '../../shared/clock.ts'
@@ -19,7 +19,6 @@ export interface ServerCredentials {
   readonly notAfter: Date
 }
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
 const DAY = 86_400_000
 const SERVER_DAYS = 397 // CA/Browser Forum baseline requirements: at most 398 days
 const RENEW_BEFORE_DAYS = 30
@@ -35,31 +34,26 @@ type Bundle = z.infer<typeof Bundle>
 
 const AAD = (what: string) => new TextEncoder().encode(`strongroom/tls/${what}/v1`)
 
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`
-}
-
-async function importKey(sealKey: Secret, sealed: string, what: string) {
-  const pkcs8 = open(sealKey, Buffer.from(sealed, 'base64url'), AAD(what))
-  return webcrypto.subtle.importKey('pkcs8', pkcs8, ALG, true, ['sign'])
-}
-
-async function sealKeyPair(
-  sealKey: Secret,
-  key: webcrypto.CryptoKey,
-  what: string,
-  random: Random,
-) {
-  const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key))
+function sealKey(key: Secret, privateKey: KeyObject, what: string, random: Random): string {
+  const der = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }))
   try {
-    return Buffer.from(seal(sealKey, pkcs8, AAD(what), random)).toString('base64url')
+    return Buffer.from(seal(key, der, AAD(what), random)).toString('base64url')
   } finally {
-    pkcs8.fill(0)
+    der.fill(0)
   }
 }
+
+function unsealKey(key: Secret, sealed: string, what: string): KeyObject {
+  const der = open(key, Buffer.from(sealed, 'base64url'), AAD(what))
+  try {
+    return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' })
+  } finally {
+    der.fill(0)
+  }
+}
+
+const toForgePrivate = (k: KeyObject) =>
+  forge.pki.privateKeyFromPem(k.export({ type: 'pkcs8', format: 'pem' }).toString())
 
 function serial(random: Random): string {
   const bytes = random.bytes(16)
@@ -67,117 +61,142 @@ function serial(random: Random): string {
   return Buffer.from(bytes).toString('hex')
 }
 
-async function issueServer(
-  caCert: x509.X509Certificate,
-  caKey: webcrypto.CryptoKey,
-  now: Date,
-  random: Random,
-) {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(random),
-    subject: 'CN=localhost',
-    issuer: caCert.subject,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + SERVER_DAYS * DAY),
-    signingAlgorithm: ALG,
-    publicKey: keys.publicKey,
-    signingKey: caKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'ip', value: '::1' },
-      ]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert),
-    ],
-  })
-  return { cert, key: keys.privateKey }
+function newKeyPair(): { privateKey: KeyObject; publicPem: string } {
+  // RSA-2048 generated natively; node-forge only assembles and signs the certificate.
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }
+}
+
+function certificate(input: {
+  serial: string
+  subject: string
+  issuer: forge.pki.Certificate | null
+  publicPem: string
+  signer: KeyObject
+  notBefore: Date
+  notAfter: Date
+  ca: boolean
+}): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate()
+  cert.serialNumber = input.serial
+  cert.publicKey = forge.pki.publicKeyFromPem(input.publicPem)
+  cert.validity.notBefore = input.notBefore
+  cert.validity.notAfter = input.notAfter
+  cert.setSubject([{ name: 'commonName', value: input.subject }])
+  cert.setIssuer(
+    input.issuer === null
+      ? [{ name: 'commonName', value: input.subject }]
+      : input.issuer.subject.attributes,
+  )
+  cert.setExtensions(
+    input.ca
+      ? [
+          { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+          { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+          { name: 'subjectKeyIdentifier' },
+        ]
+      : [
+          { name: 'basicConstraints', cA: false, critical: true },
+          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+          { name: 'extKeyUsage', serverAuth: true },
+          {
+            name: 'subjectAltName',
+            altNames: [
+              { type: 2, value: 'localhost' },
+              { type: 7, ip: '127.0.0.1' },
+              { type: 7, ip: '::1' },
+            ],
+          },
+          { name: 'subjectKeyIdentifier' },
+        ],
+  )
+  cert.sign(toForgePrivate(input.signer), forge.md.sha256.create())
+  return cert
 }
 
 /**
  * The local CA of a fresh install: a CA certificate (10 years) and a server certificate for
  * localhost, 127.0.0.1 and ::1 (397 days, reissued when fewer than 30 days remain). Private
- * keys are stored only sealed (AES-256-GCM under `sealKey`); `ca.pem` is public, for clients.
+ * keys are stored only sealed (AES-256-GCM under `key`); `ca.pem` is public, for clients.
  * @throws DATA_DIR_INVALID when the stored bundle is damaged
  */
-export async function loadOrCreateLocalCa(
+export function loadOrCreateLocalCa(
   dir: string,
-  sealKey: Secret,
+  key: Secret,
   deps: { clock: Clock; random: Random },
 ): Promise<ServerCredentials> {
-  x509.cryptoProvider.set(webcrypto)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, 'local-ca.json')
   const caFile = join(dir, 'ca.pem')
   const now = deps.clock.now()
   let bundle: Bundle
-  let caKey: webcrypto.CryptoKey
-  let caCert: x509.X509Certificate
+  let caKey: KeyObject
+  let caCert: forge.pki.Certificate
 
   if (existsSync(file)) {
-    const parsed = Bundle.safeParse(JSON.parse(readFileSync(file, 'utf8')))
-    if (!parsed.success) throw new AppError('DATA_DIR_INVALID', 'The TLS bundle is damaged.')
+    let parsed
+    try {
+      parsed = Bundle.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+    } catch {
+      parsed = undefined
+    }
+    if (parsed?.success !== true)
+      throw new AppError('DATA_DIR_INVALID', 'The TLS bundle is damaged.')
     bundle = parsed.data
-    caCert = new x509.X509Certificate(bundle.caCert)
-    caKey = await importKey(sealKey, bundle.caKey, 'ca')
+    caCert = forge.pki.certificateFromPem(bundle.caCert)
+    caKey = unsealKey(key, bundle.caKey, 'ca')
   } else {
-    const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])
-    caKey = keys.privateKey
-    caCert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(deps.random),
-      name: `CN=Strongroom local CA ${serial(deps.random).slice(0, 8)}`,
+    const pair = newKeyPair()
+    caKey = pair.privateKey
+    caCert = certificate({
+      serial: serial(deps.random),
+      subject: `Strongroom local CA ${serial(deps.random).slice(0, 8)}`,
+      issuer: null,
+      publicPem: pair.publicPem,
+      signer: caKey,
       notBefore: new Date(now.getTime() - 60_000),
       notAfter: new Date(now.getTime() + 3650 * DAY),
-      signingAlgorithm: ALG,
-      keys,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
+      ca: true,
     })
     bundle = {
       format: 1,
-      caCert: caCert.toString('pem'),
-      caKey: await sealKeyPair(sealKey, caKey, 'ca', deps.random),
+      caCert: forge.pki.certificateToPem(caCert),
+      caKey: sealKey(key, caKey, 'ca', deps.random),
       serverCert: '',
       serverKey: '',
     }
   }
 
-  let serverCert = bundle.serverCert === '' ? null : new x509.X509Certificate(bundle.serverCert)
-  if (
-    serverCert === null ||
-    serverCert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY
-  ) {
-    const issued = await issueServer(caCert, caKey, now, deps.random)
-    serverCert = issued.cert
+  const current = bundle.serverCert === '' ? null : new X509Certificate(bundle.serverCert)
+  if (current === null || Date.parse(current.validTo) - now.getTime() < RENEW_BEFORE_DAYS * DAY) {
+    const pair = newKeyPair()
+    const cert = certificate({
+      serial: serial(deps.random),
+      subject: 'localhost',
+      issuer: caCert,
+      publicPem: pair.publicPem,
+      signer: caKey,
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter: new Date(now.getTime() + SERVER_DAYS * DAY),
+      ca: false,
+    })
     bundle = {
       ...bundle,
-      serverCert: issued.cert.toString('pem'),
-      serverKey: await sealKeyPair(sealKey, issued.key, 'server', deps.random),
+      serverCert: forge.pki.certificateToPem(cert),
+      serverKey: sealKey(key, pair.privateKey, 'server', deps.random),
     }
-    const tmp = `${file}.${process.pid}.tmp`
+    const tmp = `${file}.${String(process.pid)}.tmp`
     writeFileSync(tmp, JSON.stringify(bundle, null, 2) + '\n', { mode: 0o600 })
     renameSync(tmp, file)
     writeFileSync(caFile, bundle.caCert, { mode: 0o644 })
   }
-  const serverKey = await importKey(sealKey, bundle.serverKey, 'server')
-  const keyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', serverKey))
-  return {
+  const serverKey = unsealKey(key, bundle.serverKey, 'server')
+  return Promise.resolve({
     certPem: bundle.serverCert + bundle.caCert,
-    keyPem,
+    keyPem: serverKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     caCertFile: caFile,
-    notAfter: serverCert.notAfter,
-  }
+    notAfter: new Date(new X509Certificate(bundle.serverCert).validTo),
+  })
 }
 
 /** The operator's own certificate chain and key (PEM files). */
@@ -185,8 +204,8 @@ export function loadOperatorCredentials(certFile: string, keyFile: string): Serv
   try {
     const certPem = readFileSync(certFile, 'utf8')
     const keyPem = readFileSync(keyFile, 'utf8')
-    const cert = new x509.X509Certificate(certPem)
-    return { certPem, keyPem, caCertFile: null, notAfter: cert.notAfter }
+    const cert = new X509Certificate(certPem)
+    return { certPem, keyPem, caCertFile: null, notAfter: new Date(cert.validTo) }
   } catch (cause) {
     throw new AppError('DATA_DIR_INVALID', 'The configured TLS certificate or key is unreadable.', {
       cause,
