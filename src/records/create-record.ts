@@ -8,6 +8,7 @@ import { nowText, type RecordsContext } from './internal/context.ts'
 import { encodeRecord, type StorageRow } from './internal/encode-record.ts'
 import { requireEnvSetting } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
+import { writeTransaction } from './internal/write-transaction.ts'
 import { recordExists } from './internal/record-io.ts'
 import { recordInvalid } from './internal/record-invalid.ts'
 import { findTable } from './internal/table-catalog.ts'
@@ -22,10 +23,11 @@ export interface CreateRecordOptions {
 }
 
 /**
- * Creates a record in one transaction: validates and encodes `data`, checks lookups, sets the
- * system columns (createdon/by, modifiedon/by, versionnumber from the environment counter,
- * state Active, and for user-owned tables ownerid — default the actor — and the owner's
- * business unit) and inserts it. The client may supply the primary id.
+ * Creates a record in one transaction (its own, or the unit of work's when `ctx.db` is one,
+ * see writeTransaction): validates and encodes `data`, checks lookups, sets the system columns
+ * (createdon/by, modifiedon/by, versionnumber from the environment counter, state Active, and
+ * for user-owned tables ownerid — default the actor — and the owner's business unit) and
+ * inserts it. The client may supply the primary id.
  *
  * @returns the new record's id
  * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, RECORD_INVALID, RECORD_DUPLICATE,
@@ -37,7 +39,7 @@ export async function createRecord(
   data: Readonly<Record<string, unknown>>,
   options: CreateRecordOptions,
 ): Promise<RecordId> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const catalog = await ctx.catalog(trx)
     const table = findTable(catalog, tableName)
     const row = encodeRecord(table, data, 'create')

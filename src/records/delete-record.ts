@@ -4,6 +4,7 @@ import type { EnvDb } from '../storage/index.ts'
 import { checkActor } from './internal/actor.ts'
 import { nowText, type RecordsContext } from './internal/context.ts'
 import { nextVersion } from './internal/next-version.ts'
+import { writeTransaction } from './internal/write-transaction.ts'
 import { toBigint } from './internal/to-bigint.ts'
 import { missingRecord, parseIfVersion } from './internal/record-io.ts'
 import { findTable, type TableCatalog } from './internal/table-catalog.ts'
@@ -32,7 +33,7 @@ function referencesTo(catalog: TableCatalog, table: TableDef): [TableDef, Column
 }
 
 /**
- * Deletes one record in one transaction. Lookups elsewhere that point at it follow their
+ * Deletes one record in one transaction (its own or the unit of work's). Lookups elsewhere that point at it follow their
  * column's delete behaviour: 'restrict' (system columns such as createdby and ownerid, and the
  * business unit links of users, teams and roles) refuses the delete; 'removeLink' (the default)
  * clears them, each cleared record getting a new versionnumber and modifiedon/modifiedby.
@@ -48,7 +49,7 @@ export async function deleteRecord(
 ): Promise<void> {
   const recordId = parseGuid(id, 'record id')
   const expected = options.ifVersion === undefined ? undefined : parseIfVersion(options.ifVersion)
-  await ctx.db.transaction().execute(async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
     const catalog = await ctx.catalog(trx)
     const table = findTable(catalog, tableName)
     const scope = options.scope

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { ParsedQueryOptions } from '../query/index.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { EnvironmentId, RecordId } from '../shared/ids.ts'
@@ -18,6 +19,7 @@ import { queryRecords, type QueryRecordsOptions, type QueryRecordsResult } from 
 import { readProvisionedIds } from './read-provisioned-ids.ts'
 import type { RecordScope } from './record-scope.ts'
 import { retrieveRecord, type RetrieveRecordOptions } from './retrieve-record.ts'
+import { openUnitOfWork } from './unit-of-work.ts'
 import { updateRecord, type UpdateRecordOptions } from './update-record.ts'
 
 /** Dependencies of the records service. */
@@ -29,16 +31,15 @@ export interface RecordsServiceOptions {
   readonly metadataCacheCapacity?: number
 }
 
-/** Tables, columns and records of environments, in Dataverse terms. */
-export interface RecordsService {
-  /** Provisions a freshly created environment database (see provisionEnvironment). */
-  provisionEnvironment(env: EnvironmentId, organizationName: string): Promise<ProvisionedIds>
+/**
+ * The record operations: what a unit of work (`records.transaction`) offers as well as the
+ * service. Metadata changes (createTable, addColumn) and provisioning are only on the service.
+ */
+export interface RecordOperations {
   /** The seed ids stored at provisioning. */
   readProvisionedIds(env: EnvironmentId): Promise<ProvisionedIds>
   listTables(env: EnvironmentId): Promise<TableDef[]>
   getTable(env: EnvironmentId, nameOrEntitySet: string): Promise<TableDef>
-  createTable(env: EnvironmentId, input: CreateTableInput): Promise<TableDef>
-  addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<ColumnDef>
   createRecord(
     env: EnvironmentId,
     table: string,
@@ -77,23 +78,55 @@ export interface RecordsService {
     options: ParsedQueryOptions,
     extra?: { readonly scope?: RecordScope },
   ): Promise<number>
+  /**
+   * A unit of work: every operation called on `tx` runs in ONE transaction on `env`'s database
+   * (BEGIN IMMEDIATE … COMMIT when `fn` resolves, ROLLBACK when it throws), and each write on
+   * `tx` is itself atomic (a savepoint), so catching its error leaves nothing of it behind.
+   * The environment's connection is held for the whole of `fn`: keep it short, and call
+   * operations on `tx` only — calling the service itself for the same environment inside `fn`
+   * throws instead of waiting forever. On `tx`, this nests under a savepoint.
+   *
+   * @returns what `fn` returned, after the commit
+   * @throws whatever `fn` threw, after the rollback
+   */
+  transaction<T>(env: EnvironmentId, fn: (tx: RecordOperations) => Promise<T>): Promise<T>
+}
+
+/** Tables, columns and records of environments, in Dataverse terms. */
+export interface RecordsService extends RecordOperations {
+  /** Provisions a freshly created environment database (see provisionEnvironment). */
+  provisionEnvironment(env: EnvironmentId, organizationName: string): Promise<ProvisionedIds>
+  createTable(env: EnvironmentId, input: CreateTableInput): Promise<TableDef>
+  addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<ColumnDef>
   /** Drops the cached metadata of an environment (call after deleting or purging it). */
   forget(env: EnvironmentId): void
 }
 
 /**
  * Creates the records service. Every call opens (or reuses) the environment's database through
- * `databases.use`, and each write runs in one transaction. Table metadata is cached per
+ * `databases.use`, and each write runs in one transaction (or in the caller's unit of work,
+ * see `transaction`). Table metadata is cached per
  * environment in this instance and re-read when SQLite's schema version moves, so a column
  * added by another process is seen at the next call.
  */
 export function createRecordsService(options: RecordsServiceOptions): RecordsService {
   const { databases, clock, random } = options
   const catalogs = new CatalogCache(options.metadataCacheCapacity ?? 256)
-  const run = <T>(env: EnvironmentId, fn: (ctx: RecordsContext) => Promise<T>): Promise<T> =>
-    databases.use(env, (db) =>
+  // The environments whose connection the current async context holds in a unit of work.
+  const holding = new AsyncLocalStorage<ReadonlySet<EnvironmentId>>()
+  const run = <T>(env: EnvironmentId, fn: (ctx: RecordsContext) => Promise<T>): Promise<T> => {
+    if (holding.getStore()?.has(env) === true) {
+      // The connection's mutex is held by the enclosing unit of work: waiting would deadlock.
+      return Promise.reject(
+        new Error(
+          'records: called for an environment whose unit of work is open in this context; call the operation on tx',
+        ),
+      )
+    }
+    return databases.use(env, (db) =>
       fn({ db, clock, random, catalog: (through) => catalogs.get(env, through) }),
     )
+  }
   return {
     provisionEnvironment: (env, organizationName) =>
       run(env, (ctx) =>
@@ -115,6 +148,19 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
       run(env, (ctx) => queryRecords(ctx, table, query, extra)),
     countRecords: (env, table, query, extra) =>
       run(env, (ctx) => countRecords(ctx, table, query, extra)),
+    transaction: (env, fn) =>
+      run(env, (ctx) =>
+        ctx.db.transaction().execute(async (trx) => {
+          const unit = openUnitOfWork(env, trx, ctx)
+          const held = new Set(holding.getStore())
+          held.add(env)
+          try {
+            return await holding.run(held, () => fn(unit.operations))
+          } finally {
+            await unit.end()
+          }
+        }),
+      ),
     forget: (env) => {
       catalogs.forget(env)
     },

@@ -6,6 +6,7 @@ import { composeFullName, needsNameParts } from './internal/compose-full-name.ts
 import { nowText, type RecordsContext } from './internal/context.ts'
 import { encodeRecord } from './internal/encode-record.ts'
 import { nextVersion } from './internal/next-version.ts'
+import { writeTransaction } from './internal/write-transaction.ts'
 import { toBigint } from './internal/to-bigint.ts'
 import { missingRecord, parseIfVersion } from './internal/record-io.ts'
 import { findTable } from './internal/table-catalog.ts'
@@ -21,9 +22,9 @@ export interface UpdateRecordOptions {
 }
 
 /**
- * Updates the given columns of one record in one transaction, with a new versionnumber and
- * modifiedon/modifiedby. With `ifVersion`, the update applies only if the record still has
- * that version (`UPDATE … WHERE id = ? AND versionnumber = ?`).
+ * Updates the given columns of one record in one transaction (its own or the unit of work's),
+ * with a new versionnumber and modifiedon/modifiedby. With `ifVersion`, the update applies only
+ * if the record still has that version (`UPDATE … WHERE id = ? AND versionnumber = ?`).
  *
  * @returns the record's new versionnumber
  * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, RECORD_INVALID, RECORD_NOT_FOUND (or the
@@ -38,7 +39,7 @@ export async function updateRecord(
 ): Promise<number> {
   const recordId = parseGuid(id, 'record id')
   const expected = options.ifVersion === undefined ? undefined : parseIfVersion(options.ifVersion)
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const catalog = await ctx.catalog(trx)
     const table = findTable(catalog, tableName)
     const row = encodeRecord(table, data, 'update')
