@@ -35,3 +35,10 @@ export { openLocalVault } from './local-vault/index.ts'
 export { checkKeyHealth } from './check-key-health.ts'
 export type { Pkcs11ProviderOptions } from './pkcs11/index.ts'
 export { openPkcs11Provider } from './pkcs11/index.ts'
+export type {
+  ByokProvider,
+  ByokProviderOptions,
+  ImportPfxOptions,
+  ImportWrappedKeyOptions,
+} from './byok/index.ts'
+export { MAX_PFX_BYTES, openByokProvider } from './byok/index.ts'

@@ -1,0 +1,66 @@
+import type Database from 'better-sqlite3-multiple-ciphers'
+import { AppError } from '../../shared/errors.ts'
+
+/** Schema version kept in PRAGMA user_version. */
+export const BYOK_SCHEMA_VERSION = 1
+// sqlite.org/pragma.html#pragma_application_id: marks the file as an uploaded-key store, so a
+// local-vault file (or any other database) opened here by mistake is refused, not migrated.
+const APPLICATION_ID = 0x53524b42 // 'SRKB'
+
+// STRICT tables and CHECKs: a destroyed version holds no material, a live one always does.
+const DDL = `
+CREATE TABLE byok_keys (
+  key_id TEXT PRIMARY KEY NOT NULL,
+  label TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('rsa-2048', 'rsa-3072', 'rsa-4096')),
+  current_version INTEGER NOT NULL CHECK (current_version >= 1),
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE byok_versions (
+  key_id TEXT NOT NULL REFERENCES byok_keys (key_id),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  status TEXT NOT NULL CHECK (status IN ('enabled', 'disabled', 'destroyed')),
+  material BLOB,
+  certificate BLOB NOT NULL,
+  not_after TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (key_id, version),
+  CHECK ((status = 'destroyed') = (material IS NULL))
+) STRICT;
+`
+
+function pragmaNumber(db: Database.Database, name: string): number {
+  const v: unknown = db.pragma(name, { simple: true })
+  if (typeof v !== 'number') throw new TypeError(`PRAGMA ${name} did not return a number`)
+  return v
+}
+
+/**
+ * Creates the uploaded-key tables in a fresh store, or checks an existing one.
+ *
+ * @throws AppError DATA_DIR_INVALID when the file is another kind of database or was written
+ * by a newer schema.
+ */
+export function migrateByok(db: Database.Database): void {
+  db.transaction(() => {
+    const v = pragmaNumber(db, 'user_version')
+    const app = pragmaNumber(db, 'application_id')
+    if (v === 0 && app === 0) {
+      db.exec(DDL)
+      db.pragma(`application_id = ${String(APPLICATION_ID)}`)
+      db.pragma(`user_version = ${String(BYOK_SCHEMA_VERSION)}`)
+      return
+    }
+    if (app !== APPLICATION_ID) {
+      throw new AppError('DATA_DIR_INVALID', 'The file is not an uploaded-key store.', {
+        cause: { applicationId: app },
+      })
+    }
+    if (v === BYOK_SCHEMA_VERSION) return
+    throw new AppError(
+      'DATA_DIR_INVALID',
+      'The uploaded-key store was written by a newer version of Strongroom; upgrade to open it.',
+      { cause: { userVersion: v } },
+    )
+  }).immediate()
+}

@@ -1,0 +1,5 @@
+export { openByokProvider } from './open-byok-provider.ts'
+export type { ByokProvider, ByokProviderOptions } from './open-byok-provider.ts'
+export type { ImportPfxOptions } from './import-pfx.ts'
+export type { ImportWrappedKeyOptions } from './import-wrapped-key.ts'
+export { MAX_PFX_BYTES } from './parse-pfx.ts'
