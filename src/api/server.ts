@@ -42,6 +42,7 @@ export interface ApiServer {
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+const OIDC_PATH = /^\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/oauth2(?:[/?]|$)/
 
 /**
  * The HTTPS server: TLS only (no plain-HTTP data endpoint), the request pipeline of DESIGN
@@ -95,6 +96,27 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (req.url.length > MAX_URL_LENGTH) {
       throw new AppError('URI_TOO_LONG', 'The request URL is longer than 32,768 characters.')
     }
+    // The tenant's built-in OpenID provider (discovery, JWKS, token endpoint) reads the raw
+    // request itself, so it is dispatched here, before fastify would parse the body.
+    const oidc = OIDC_PATH.exec(req.url)
+    if (oidc !== null && identity.handleOidcRequest !== undefined) {
+      const tenant = oidc[1] ?? ''
+      reply.hijack()
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value)
+      }
+      try {
+        await identity.handleOidcRequest(tenant, req.raw, reply.raw)
+      } catch (e) {
+        const { status, body } = toErrorResponse(e, req.id)
+        if (!reply.raw.headersSent) {
+          reply.raw.writeHead(status, { 'content-type': 'application/json' })
+          reply.raw.end(JSON.stringify(body))
+        } else {
+          reply.raw.destroy()
+        }
+      }
+    }
   })
 
   fastify.setErrorHandler((err, req, reply) => {
@@ -120,22 +142,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   })
 
   fastify.get('/healthz', () => Promise.resolve({ status: 'ok' }))
-
-  // The tenant's built-in OpenID provider: discovery, JWKS, token endpoint.
-  if (identity.handleOidcRequest !== undefined) {
-    const oidc = identity.handleOidcRequest.bind(identity)
-    const serveOidc = async (
-      req: FastifyRequest<{ Params: { tenant: string } }>,
-      reply: FastifyReply,
-    ) => {
-      if (!SLUG.test(req.params.tenant))
-        throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
-      reply.hijack()
-      await oidc(req.params.tenant, req.raw, reply.raw)
-    }
-    fastify.all('/:tenant/oauth2', serveOidc)
-    fastify.all('/:tenant/oauth2/*', serveOidc)
-  }
 
   type ApiParams = { tenant: string; env: string; version: string }
   const serveApi = async (req: FastifyRequest<{ Params: ApiParams }>, reply: FastifyReply) => {
