@@ -1,0 +1,134 @@
+import type { TableDef } from '../../records/index.ts'
+import type { ApiRequestContext, ODataHandler, ODataRequest, ODataResponse } from '../context.ts'
+import { countCollection } from './count-collection.ts'
+import { createEntity } from './create-entity.ts'
+import { csdl } from './csdl.ts'
+import { deleteEntity } from './delete-entity.ts'
+import { deleteProperty, deleteReference } from './delete-property.ts'
+import { DEFAULT_ODATA_LIMITS, type ODataDeps, type ODataLimits } from './deps.ts'
+import { entityBodySchema, type EntityBodySchema } from './entity-body.ts'
+import { entityDefinitions } from './entity-definitions.ts'
+import { getProperty } from './get-property.ts'
+import { methodNotAllowed, routeNotFound } from './odata-errors.ts'
+import { entitySet, type Operation } from './operation.ts'
+import { parseRecordKey } from './parse-key.ts'
+import { parsePath, type PathSegment } from './parse-path.ts'
+import { parsePrefer } from './prefer.ts'
+import { putProperty, putReference } from './put-property.ts'
+import { queryCollection } from './query-collection.ts'
+import { retrieveEntity } from './retrieve-entity.ts'
+import { serviceDocument } from './service-document.ts'
+import { upsertEntity } from './upsert-entity.ts'
+import { whoAmI } from './who-am-i.ts'
+
+/**
+ * Creates the OData handler of the Web API (dataverse-spec §7): the service document,
+ * $metadata, WhoAmI, EntityDefinitions and the entity sets of an environment. Stateless: all
+ * state lives in `deps.records`, which $batch replaces with a transaction-bound one per change
+ * set. Every record operation asks authz recordAccess for the caller's scope.
+ */
+export function createODataHandler(deps: ODataDeps): ODataHandler {
+  const limits: ODataLimits = { ...DEFAULT_ODATA_LIMITS, ...deps.limits }
+  const bodySchema = entityBodySchema(limits)
+  return async (api, req) => {
+    const op = operation(deps, limits, bodySchema, api, req)
+    return route(op, parsePath(req.path))
+  }
+}
+
+function operation(
+  deps: ODataDeps,
+  limits: ODataLimits,
+  bodySchema: EntityBodySchema,
+  api: ApiRequestContext,
+  req: ODataRequest,
+): Operation {
+  const env = api.environment.id
+  let tables: Promise<readonly TableDef[]> | undefined
+  return {
+    records: deps.records,
+    limits,
+    api,
+    req,
+    env,
+    prefer: parsePrefer(req.headers['prefer'], limits.maxPageSize),
+    tables: () => (tables ??= deps.records.listTables(env)),
+    bodySchema,
+  }
+}
+
+async function route(op: Operation, segments: readonly PathSegment[]): Promise<ODataResponse> {
+  const method = op.req.method
+  const [first, second, third, ...rest] = segments
+  if (first === undefined) {
+    if (method !== 'GET') throw methodNotAllowed(method, 'the service document')
+    return serviceDocument(op)
+  }
+  switch (first.name) {
+    case '$metadata':
+      if (first.key !== undefined || second !== undefined) throw routeNotFound()
+      if (method !== 'GET') throw methodNotAllowed(method, '$metadata')
+      return csdl(op)
+    case 'WhoAmI':
+      if ((first.key !== undefined && first.key !== '') || second !== undefined) {
+        throw routeNotFound()
+      }
+      if (method !== 'GET') throw methodNotAllowed(method, 'WhoAmI')
+      return whoAmI(op)
+    case 'EntityDefinitions':
+      return entityDefinitions(op, segments)
+    default:
+      break
+  }
+  if (rest.length > 0) throw routeNotFound()
+  const table = await entitySet(op, first.name)
+  if (first.key === undefined) {
+    if (second === undefined) {
+      if (method === 'GET') return queryCollection(op, table)
+      if (method === 'POST') return createEntity(op, table)
+      throw methodNotAllowed(method, 'an entity set')
+    }
+    if (second.name === '$count' && second.key === undefined && third === undefined) {
+      if (method !== 'GET') throw methodNotAllowed(method, '/$count')
+      return countCollection(op, table)
+    }
+    throw routeNotFound(second.name)
+  }
+  const id = parseRecordKey(first.key, table)
+  if (second === undefined) {
+    switch (method) {
+      case 'GET':
+        return retrieveEntity(op, table, id)
+      case 'PATCH':
+        return upsertEntity(op, table, id)
+      case 'DELETE':
+        return deleteEntity(op, table, id)
+      default:
+        throw methodNotAllowed(method, 'a record')
+    }
+  }
+  if (second.key !== undefined) throw routeNotFound(second.name)
+  if (third === undefined) {
+    switch (method) {
+      case 'GET':
+        return getProperty(op, table, id, second.name, false)
+      case 'PUT':
+        return putProperty(op, table, id, second.name)
+      case 'DELETE':
+        return deleteProperty(op, table, id, second.name)
+      default:
+        throw methodNotAllowed(method, 'a property')
+    }
+  }
+  if (third.key !== undefined) throw routeNotFound(third.name)
+  if (third.name === '$value') {
+    if (method !== 'GET') throw methodNotAllowed(method, '$value')
+    return getProperty(op, table, id, second.name, true)
+  }
+  if (third.name === '$ref') {
+    if (method === 'PUT') return putReference(op, table, id, second.name)
+    if (method === 'DELETE') return deleteReference(op, table, id, second.name)
+    throw methodNotAllowed(method, '$ref')
+  }
+  throw routeNotFound(third.name)
+}

@@ -1,0 +1,117 @@
+import type { TableDef } from '../../records/index.ts'
+import { AppError } from '../../shared/errors.ts'
+import type { ODataResponse } from '../context.ts'
+import { represent } from './create-entity.ts'
+import { parseCondition, type Condition } from './etag.ts'
+import { recordNotFound, withDataverseNotFound } from './odata-errors.ts'
+import { entityData, scopeFor, withScope, type Operation } from './operation.ts'
+import { singleRecordOptions } from './retrieve-entity.ts'
+
+/** dataverse-spec §7 Concurrency: the 412 messages of Dataverse. */
+export const versionMismatch = (): AppError =>
+  new AppError(
+    'CONCURRENCY_MISMATCH',
+    "The version of the existing record doesn't match the RowVersion property provided.",
+  )
+
+const alreadyExists = (): AppError =>
+  new AppError('RECORD_DUPLICATE', 'A record with matching key values already exists.')
+
+/** Rewrites records' concurrency error with Dataverse's message. */
+export async function withVersionMismatch<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'CONCURRENCY_MISMATCH') throw versionMismatch()
+    throw e
+  }
+}
+
+/** For an If-Match that can match no version: 404 when the record is missing, 412 otherwise. */
+export async function failUnmatchable(op: Operation, table: TableDef, id: string): Promise<never> {
+  await withDataverseNotFound(table.name, id, () =>
+    op.records.retrieveRecord(op.env, table.name, id, {
+      select: [table.primaryIdColumn],
+      ...withScope(scopeFor(op, table, 'retrieve')),
+    }),
+  )
+  throw versionMismatch()
+}
+
+/** The expected version for records, or undefined for `*` / no header. */
+export const expectedVersion = (c: Condition): string | undefined =>
+  c.kind === 'version' ? c.version : undefined
+
+/**
+ * PATCH /<entityset>(<id>): update or upsert (dataverse-spec §7 Concurrency, upsert):
+ * - `If-Match: W/"n"` updates only that version (412 otherwise, 404 when missing);
+ * - `If-Match: *` updates only (404 when missing);
+ * - `If-None-Match: *` creates only (412 "A record with matching key values already exists.");
+ * - no condition: updates, or creates the record with that id when it doesn't exist.
+ * 204 (+ OData-EntityId); with return=representation 200 after an update, 201 after a create.
+ */
+export async function upsertEntity(
+  op: Operation,
+  table: TableDef,
+  id: string,
+): Promise<ODataResponse> {
+  const options = op.prefer.returnRepresentation ? singleRecordOptions(op, table) : undefined
+  const ifMatch = parseCondition(op.req.headers['if-match'])
+  const ifNoneMatch = parseCondition(op.req.headers['if-none-match'])
+  const data = await entityData(op, table, op.req.body)
+  const given = data[table.primaryIdColumn]
+  if (given !== undefined && (typeof given !== 'string' || given.toLowerCase() !== id)) {
+    throw new AppError('RECORD_INVALID', "The primary id in the body doesn't match the URL.", {
+      details: [{ path: table.primaryIdColumn, message: 'differs from the key in the URL' }],
+    })
+  }
+  const changes = Object.fromEntries(
+    Object.entries(data).filter(([name]) => name !== table.primaryIdColumn),
+  )
+  const create = async (): Promise<ODataResponse> => {
+    await op.records.createRecord(
+      op.env,
+      table.name,
+      { ...changes, [table.primaryIdColumn]: id },
+      { actorId: op.api.caller.systemUserId, ...withScope(scopeFor(op, table, 'create')) },
+    )
+    return represent(op, table, id, 204, 201, options)
+  }
+  const update = async (): Promise<ODataResponse> => {
+    const version = expectedVersion(ifMatch)
+    await withVersionMismatch(() =>
+      op.records.updateRecord(op.env, table.name, id, changes, {
+        actorId: op.api.caller.systemUserId,
+        ...(version === undefined ? {} : { ifVersion: version }),
+        ...withScope(scopeFor(op, table, 'update')),
+      }),
+    )
+    return represent(op, table, id, 204, 200, options)
+  }
+
+  if (ifNoneMatch.kind === 'any') {
+    if (ifMatch.kind !== 'none') {
+      throw new AppError('VALIDATION', 'If-Match and If-None-Match: * exclude each other.')
+    }
+    try {
+      return await create()
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') throw alreadyExists()
+      throw e
+    }
+  }
+  if (ifMatch.kind === 'never') return failUnmatchable(op, table, id)
+  if (ifMatch.kind !== 'none') return withDataverseNotFound(table.name, id, update)
+  try {
+    return await update()
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'RECORD_NOT_FOUND') throw e
+  }
+  try {
+    return await create()
+  } catch (e) {
+    // It exists but the caller can't see it: answer as for any record outside the scope.
+    if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') throw recordNotFound(table.name, id)
+    throw e
+  }
+}
