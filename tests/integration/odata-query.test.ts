@@ -8,7 +8,7 @@ const rows = (json: Row): Row[] => json['value'] as Row[]
 
 /** The path and query of a nextLink, as server.ts would hand them to the handler. */
 function follow(link: unknown): { path: string; query: Record<string, string> } {
-  const url = new URL(String(link))
+  const url = new URL(link as string)
   const path = url.pathname.slice(new URL(WEB_API).pathname.length)
   return { path, query: Object.fromEntries(url.searchParams) }
 }
@@ -112,7 +112,7 @@ describe('OData queries: options, paging, $count, $expand and scope', () => {
       const link = res.json['@odata.nextLink']
       if (link === undefined) break
       assert.match(
-        String(link),
+        link as string,
         /^https:\/\/localhost:8443\/acme\/prod\/api\/data\/v9\.2\/accounts\?/,
       )
       const next = follow(link)
