@@ -81,7 +81,7 @@ describe('SQL injection through the OData handler', () => {
         `accounts(accountid='${e}')`,
         `accounts(${id})/${e}`,
         `accounts(${id})/${e}/$value`,
-        `${e}`,
+        e,
         `${e}(${id})`,
         `EntityDefinitions(LogicalName='${e}')`,
         `EntityDefinitions(LogicalName='account')/Attributes(LogicalName='${e}')`,
