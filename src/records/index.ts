@@ -15,6 +15,7 @@ export type { UpdateRecordOptions } from './update-record.ts'
 export type { RecordOperation, RecordScope } from './record-scope.ts'
 export {
   createRecordsService,
+  type RecordOperations,
   type RecordsService,
   type RecordsServiceOptions,
 } from './records-service.ts'

@@ -402,6 +402,42 @@ export const ERRORS = {
     meaning: 'A database stayed locked by another writer for longer than the busy timeout.',
     action: 'Retry after a moment.',
   },
+  BATCH_MALFORMED: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'A $batch body is not a valid multipart/mixed batch (boundary, part headers, request line, JSON body, a GET in a change set, a nested batch). The message names the part.',
+    action: 'Correct the batch; the message says which part and what is wrong.',
+  },
+  BATCH_TOO_LARGE: {
+    kind: 'limit',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'A $batch exceeds a limit: more than 1,000 requests, a request URL over 64 KB, or too many or too long part headers (dataverse-spec §7).',
+    action: 'Split the batch into several requests.',
+  },
+  BATCH_URL_REFUSED: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      "A request in a $batch addresses a URL outside the environment's Web API (another host, tenant, environment or API version).",
+    action: "Use URLs under the environment's Web API URL, absolute or relative to it.",
+  },
+  BATCH_REFERENCE_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'A $batch Content-ID is malformed or used twice, or a `$n` reference names no earlier request of the same change set (or one that created no entity).',
+    action: 'Declare Content-ID on the referenced request, earlier in the same change set.',
+  },
   UNAUTHORIZED: {
     kind: 'unauthorized',
     http: 401,

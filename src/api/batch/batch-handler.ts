@@ -1,0 +1,194 @@
+import type { RecordOperations } from '../../records/index.ts'
+import { AppError } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/logger.ts'
+import type { Random } from '../../shared/random.ts'
+import type { ApiRequestContext, ODataHandler, ODataRequest, ODataResponse } from '../context.ts'
+import { toErrorResponse } from '../errors.ts'
+import { DEFAULT_BATCH_LIMITS, type BatchLimits } from './limits.ts'
+import type { BatchOperation, ItemResult, OperationResult } from './model.ts'
+import { parseBatch } from './parse-batch.ts'
+import { replaceReferences } from './references.ts'
+import { serializeBatch } from './serialize-batch.ts'
+
+/** What createBatchHandler needs. */
+export interface BatchDeps {
+  /** The records service: requests outside change sets use it; change sets its `transaction`. */
+  readonly records: RecordOperations
+  /**
+   * The OData handler over a given records implementation: the service for requests outside
+   * change sets, a change set's unit of work (`tx`) inside one. It must reach records only
+   * through what it is given.
+   */
+  readonly handlerFor: (records: RecordOperations) => ODataHandler
+  readonly random: Random
+  readonly logger?: Logger
+  readonly limits?: Partial<BatchLimits>
+}
+
+/**
+ * Headers of the batch request that each request inside inherits unless it sets them: the
+ * OData protocol version and Dataverse's per-request options (impersonation, duplicate
+ * detection, plug-in bypass, solution). Prefer and the content headers are the batch's own.
+ */
+const INHERITED = /^(?:odata-version|odata-maxversion|accept-language|callerobjectid|mscrm.*)$/
+
+/**
+ * `POST $batch` (OData 4.0 §11.7, multipart/mixed; dataverse-spec §7). Requests run in order
+ * through the OData handler. A change set runs inside one records unit of work: if any of its
+ * requests fails, all of it rolls back and the change set is answered with that request's error
+ * alone. Without `Prefer: odata.continue-on-error` the batch stops at the first failure and,
+ * as Dataverse does, answers with that failure's status (the responses so far in the body);
+ * with it, every request runs and the batch answers 200 with `Preference-Applied`.
+ *
+ * Wiring: the main OData handler delegates `path === '$batch'` to the returned function.
+ *
+ * @throws AppError METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE and the
+ *   parse errors of parseBatch (BATCH_*), for the batch as a whole (nothing has run then)
+ */
+export function createBatchHandler(deps: BatchDeps): ODataHandler {
+  const limits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...deps.limits }
+  const outside = deps.handlerFor(deps.records)
+
+  const errorResponse = (e: unknown, ctx: ApiRequestContext): ODataResponse => {
+    const { status, body } = toErrorResponse(e, ctx.requestId)
+    if (status >= 500) {
+      deps.logger?.log('error', 'api.internal-error', {
+        requestId: ctx.requestId,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      })
+    }
+    return { status, headers: { 'Content-Type': 'application/json; odata.metadata=minimal' }, body }
+  }
+
+  const run = async (
+    handler: ODataHandler,
+    ctx: ApiRequestContext,
+    op: BatchOperation,
+    created: ReadonlyMap<string, string | undefined>,
+  ): Promise<OperationResult> => {
+    const contentId = op.contentId === undefined ? {} : { contentId: op.contentId }
+    try {
+      const entityPath = (id: string): string => {
+        const path = created.get(id)
+        if (path === undefined) {
+          throw new AppError(
+            'BATCH_REFERENCE_INVALID',
+            `Content-ID Reference: '$${id}' does not name an entity: that request created none.`,
+          )
+        }
+        return path
+      }
+      const req: ODataRequest = {
+        method: op.method,
+        path:
+          op.target.kind === 'path'
+            ? op.target.path
+            : `${entityPath(op.target.contentId)}${op.target.rest}`,
+        query: op.query,
+        headers: op.headers,
+        body: op.body === undefined ? undefined : replaceReferences(op.body, entityPath),
+      }
+      return { ...contentId, response: await handler(ctx, req) }
+    } catch (e) {
+      return { ...contentId, response: errorResponse(e, ctx) }
+    }
+  }
+
+  const runChangeSet = async (
+    ctx: ApiRequestContext,
+    operations: readonly BatchOperation[],
+  ): Promise<ItemResult> => {
+    try {
+      const results = await deps.records.transaction(ctx.environment.id, async (tx) => {
+        const handler = deps.handlerFor(tx)
+        const created = new Map<string, string | undefined>()
+        const out: OperationResult[] = []
+        for (const op of operations) {
+          const result = await run(handler, ctx, op, created)
+          if (result.response.status >= 400) throw new ChangeSetFailed(result)
+          if (op.contentId !== undefined) {
+            created.set(op.contentId, entityPathOf(result.response, ctx.webApiUrl))
+          }
+          out.push(result)
+        }
+        return out
+      })
+      return { kind: 'changeset', results }
+    } catch (e) {
+      if (e instanceof ChangeSetFailed) return { kind: 'changeset-failed', result: e.result }
+      // The unit of work itself failed (BEGIN or COMMIT: busy database, disk full).
+      return { kind: 'changeset-failed', result: { response: errorResponse(e, ctx) } }
+    }
+  }
+
+  return async (ctx, req) => {
+    if (req.method !== 'POST') {
+      throw new AppError('METHOD_NOT_ALLOWED', 'The $batch resource answers only POST.')
+    }
+    if (typeof req.body !== 'string') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'A $batch request body is multipart/mixed.')
+    }
+    const inherited: Record<string, string> = {}
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && INHERITED.test(name)) inherited[name] = value
+    }
+    const batch = parseBatch(req.body, req.headers['content-type'], ctx, inherited, limits)
+    const continueOnError = prefersContinueOnError(req.headers['prefer'])
+    const results: ItemResult[] = []
+    let failure: ODataResponse | undefined
+    for (const item of batch.items) {
+      const result: ItemResult =
+        item.kind === 'operation'
+          ? { kind: 'operation', result: await run(outside, ctx, item.operation, new Map()) }
+          : await runChangeSet(ctx, item.operations)
+      results.push(result)
+      const response = result.kind === 'changeset' ? undefined : result.result.response
+      if (response !== undefined && response.status >= 400 && !continueOnError) {
+        failure = response
+        break
+      }
+    }
+    const { contentType, body } = serializeBatch(results, deps.random)
+    return {
+      status: failure?.status ?? 200,
+      headers: {
+        'Content-Type': contentType,
+        ...(continueOnError ? { 'Preference-Applied': 'odata.continue-on-error' } : {}),
+      },
+      body,
+    }
+  }
+}
+
+/** Carries a change set's failed response out of its unit of work, rolling it back. */
+class ChangeSetFailed extends Error {
+  readonly result: OperationResult
+  constructor(result: OperationResult) {
+    super('a request of the change set failed')
+    this.result = result
+  }
+}
+
+/**
+ * OData 4.0 §8.2.8.3 `odata.continue-on-error` (4.01 also allows it without the prefix and with
+ * `=true`/`=false`), among the comma-separated preferences of a Prefer header.
+ */
+export function prefersContinueOnError(prefer: string | undefined): boolean {
+  if (prefer === undefined || prefer.length > 4096) return false
+  return prefer.split(',').some((p) => {
+    const [name = '', value = 'true'] = p.split('=', 2).map((s) => s.trim().toLowerCase())
+    return (name === 'odata.continue-on-error' || name === 'continue-on-error') && value === 'true'
+  })
+}
+
+/** The entity a response created or addressed, relative to the service root: `accounts(<id>)`. */
+function entityPathOf(response: ODataResponse, webApiUrl: string): string | undefined {
+  for (const [name, value] of Object.entries(response.headers)) {
+    const lower = name.toLowerCase()
+    if ((lower === 'odata-entityid' || lower === 'location') && value.startsWith(webApiUrl)) {
+      const path = value.slice(webApiUrl.length)
+      if (path !== '' && !/[?#]/.test(path)) return path
+    }
+  }
+  return undefined
+}
