@@ -56,7 +56,10 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 75_000
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()
-  process.stdout.write(JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 }) + '\n')
+  process.stdout.write(
+    JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 }) +
+      '\n',
+  )
 })
 process.on('SIGTERM', () => {
   server.close()

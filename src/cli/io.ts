@@ -6,6 +6,8 @@ export interface CliIo {
   readonly readStdin: () => Promise<string>
   readonly env: Readonly<Record<string, string | undefined>>
   readonly cwd: string
+  /** Resolves when the process is asked to stop (SIGINT, SIGTERM); used by `serve`. */
+  readonly waitForShutdown: () => Promise<void>
 }
 
 /** Renders rows as an aligned text table for people; scripts use --json. */

@@ -9,5 +9,14 @@ const code = await runCli(process.argv.slice(2), {
   readStdin: () => Promise.resolve(readFileSync(0, 'utf8')),
   env: readProcessEnv(),
   cwd: process.cwd(),
+  waitForShutdown: () =>
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => {
+        resolve()
+      })
+      process.once('SIGTERM', () => {
+        resolve()
+      })
+    }),
 })
 process.exitCode = code

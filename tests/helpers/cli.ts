@@ -24,6 +24,7 @@ export async function cli(
     readStdin: () => Promise.resolve(options.stdin ?? ''),
     env: options.env ?? {},
     cwd: process.cwd(),
+    waitForShutdown: () => Promise.resolve(),
   })
   return { code, stdout, stderr }
 }

@@ -37,6 +37,7 @@ describe('error exposure', () => {
         readStdin: () => Promise.resolve(''),
         env: {},
         cwd: process.cwd(),
+        waitForShutdown: () => Promise.resolve(),
       },
       { random: failingRandom, logger },
     )

@@ -49,7 +49,9 @@ describe('HTTPS server core', () => {
   }
   const odata: ODataHandler = async (_ctx, req) => {
     if (req.path === 'slow') {
-      await new Promise<void>((r) => (release = r))
+      await new Promise<void>((r) => {
+        release = r
+      })
       return { status: 200, headers: {}, body: { slow: true } }
     }
     if (req.path === 'boom') throw new Error('secret internal detail at /var/lib/x')
@@ -93,7 +95,7 @@ describe('HTTPS server core', () => {
           path,
           ca,
           ...init,
-          headers: { authorization: 'Bearer good', ...init.headers },
+          headers: { authorization: 'Bearer good', ...(init.headers as Record<string, string>) },
         },
         (res) => {
           let body = ''
@@ -125,8 +127,12 @@ describe('HTTPS server core', () => {
     ]) {
       const socket = connect({ host: '127.0.0.1', servername: 'localhost', port, ca, ...opts })
       const outcome = await new Promise<string>((r) => {
-        socket.once('secureConnect', () => r('connected'))
-        socket.once('error', () => r('refused'))
+        socket.once('secureConnect', () => {
+          r('connected')
+        })
+        socket.once('error', () => {
+          r('refused')
+        })
       })
       socket.destroy()
       assert.equal(outcome, 'refused', JSON.stringify(opts))
@@ -138,7 +144,9 @@ describe('HTTPS server core', () => {
       const req = httpRequest({ host: '127.0.0.1', port, path: '/healthz' }, (res) => {
         resolve(`http ${String(res.statusCode)}`)
       })
-      req.on('error', () => resolve('refused'))
+      req.on('error', () => {
+        resolve('refused')
+      })
       req.end()
     })
     assert.notEqual(outcome, 'http 200')
@@ -184,7 +192,7 @@ describe('HTTPS server core', () => {
   it('404 for an unknown environment once authenticated; 404 for unknown routes', async () => {
     const r = await send('/acme/nope/api/data/v9.2/accounts')
     assert.equal(r.status, 404)
-    assert.equal(JSON.parse(r.body).error.code, '0x80040217')
+    assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, '0x80040217')
     const r2 = await send('/nothing/here')
     assert.equal(r2.status, 404)
   })
@@ -208,7 +216,7 @@ describe('HTTPS server core', () => {
         body,
       })
       assert.equal(r.status, 400, body)
-      assert.ok(JSON.parse(r.body).error.code.startsWith('0x'))
+      assert.ok((JSON.parse(r.body) as { error: { code: string } }).error.code.startsWith('0x'))
     }
   })
 
@@ -225,7 +233,11 @@ describe('HTTPS server core', () => {
 
   it('drains in-flight requests on shutdown', async () => {
     const slow = send('/acme/prod/api/data/v9.2/slow')
-    while (release === undefined) await new Promise((r) => setTimeout(r, 5))
+    while (release === undefined) {
+      await new Promise((r) => {
+        setTimeout(r, 5)
+      })
+    }
     const closing = server.close()
     release()
     const r = await slow

@@ -14,6 +14,7 @@ import {
 import { init } from './init.ts'
 import { keyList, keyRetire, keyRotate, keyShow } from './key.ts'
 import { quickstart } from './quickstart.ts'
+import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
 import { columnAdd, tableCreate, tableList, tableShow } from './table.ts'
 import { tenantCreate, tenantHistory, tenantList } from './tenant.ts'
@@ -21,6 +22,7 @@ import { tenantCreate, tenantHistory, tenantList } from './tenant.ts'
 /** Every command, in the order `help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init,
+  serve,
   quickstart,
   tenantCreate,
   tenantList,

@@ -1,0 +1,270 @@
+/**
+ * Web API benchmark (issue #4). Run: npm run bench:api [-- --seconds 10 --connections 50]
+ * Starts `strongroom serve` in its own process and drives it over HTTPS with keep-alive from a
+ * second process (autocannon): point GET by id, create, and a query ($filter + $top=50) on a
+ * table of 100,000 rows. Then the same requests against the floor server (bench/floor-server)
+ * serving the same SQLite file with no TLS, no auth and no checks. One JSON line at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:https'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { initDataDir, openStrongroom } from '../src/app.ts'
+import { loadConfig } from '../src/config/index.ts'
+import { createEnvironment } from '../src/control/environments/create-environment.ts'
+import { resolveEnvironmentKey } from '../src/control/environments/resolve-environment-key.ts'
+import { createTenant } from '../src/control/tenants/create-tenant.ts'
+import { systemClock } from '../src/shared/clock.ts'
+import { silentLogger } from '../src/shared/logger.ts'
+import { cryptoRandom } from '../src/shared/random.ts'
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+  },
+})
+const ROWS = Number(values.rows)
+const SECONDS = Number(values.seconds)
+const CONNECTIONS = Number(values.connections)
+const log = (s: string) => process.stderr.write(s + '\n')
+const deps = { clock: systemClock, random: cryptoRandom, logger: silentLogger }
+const root = mkdtempSync(join(tmpdir(), 'sr-bench-api-'))
+const dataDir = join(root, 'data')
+const BIN = resolve('build/src/cli/main.js')
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.once('error', rej)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      const port = typeof a === 'object' && a !== null ? a.port : 0
+      s.close(() => {
+        res(port)
+      })
+    })
+  })
+}
+
+// ── setup: data directory, tenant, environment, application user, 100,000 accounts ──
+const masterEnv = {
+  STRONGROOM_MASTER_KEY: cryptoRandom
+    .bytes(32)
+    .reduce((s, b) => s + b.toString(16).padStart(2, '0'), ''),
+}
+const port = await freePort()
+const config0 = loadConfig({ env: masterEnv, dataDir, cwd: root })
+await initDataDir(config0, deps)
+const settingsFile = join(dataDir, 'strongroom.json')
+const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as {
+  server: Record<string, unknown>
+}
+settings.server['port'] = port
+writeFileSync(settingsFile, JSON.stringify(settings))
+const config = loadConfig({ env: masterEnv, dataDir, cwd: root })
+const app = await openStrongroom(config, deps)
+await createTenant(app.control, { name: 'bench', actor: 'bench' })
+const env = await createEnvironment(app.control, { tenant: 'bench', name: 'prod', actor: 'bench' })
+const ids = await app.records.readProvisionedIds(env.id)
+const client = await app.identity.createApplicationUser({
+  tenant: 'bench',
+  environment: 'prod',
+  name: 'bench',
+  role: 'System Administrator',
+})
+log(`seeding ${String(ROWS)} accounts…`)
+const t0 = performance.now()
+const sample: string[] = []
+for (let done = 0; done < ROWS; done += 1000) {
+  await app.records.transaction(env.id, async (tx) => {
+    for (let i = done; i < Math.min(ROWS, done + 1000); i++) {
+      const id = await tx.createRecord(
+        env.id,
+        'account',
+        {
+          name: `Account ${String(i).padStart(6, '0')}`,
+          revenue: i * 3.5,
+          numberofemployees: i % 5000,
+        },
+        { actorId: ids.systemUserId },
+      )
+      if (i % 100 === 0) sample.push(id)
+    }
+  })
+}
+log(`  seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+const dek = await resolveEnvironmentKey(app.control, env.id)
+const keyHex = Buffer.from(dek.expose()).toString('hex')
+dek.dispose()
+const dbFile = app.databases.pathOf(env.id)
+await app.close()
+
+// ── the full stack ──
+async function startChild(args: string[], input: string | null, childEnv: Record<string, string>) {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env['PATH'] ?? '', ...childEnv },
+  })
+  if (input !== null) child.stdin.end(input)
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  while (!out.includes('\n')) {
+    await Promise.race([once(child.stdout, 'data'), once(child, 'exit')])
+    if (child.exitCode !== null) throw new Error(`child exited ${String(child.exitCode)}`)
+  }
+  return { child, ready: JSON.parse(out.split('\n')[0] ?? '{}') as Record<string, unknown> }
+}
+async function stop(child: ChildProcess) {
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+}
+function load(job: object, extraEnv: Record<string, string>): Promise<Record<string, number>> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [resolve('build/bench/load.js')], {
+      env: { PATH: process.env['PATH'] ?? '', ...extraEnv },
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('exit', (code) => {
+      if (code === 0) res(JSON.parse(out) as Record<string, number>)
+      else rej(new Error(`load exited ${String(code)}`))
+    })
+    child.stdin.end(JSON.stringify(job))
+  })
+}
+
+const server = await startChild([BIN, 'serve', '--json', '--data-dir', dataDir], null, masterEnv)
+const baseUrl = String(server.ready['baseUrl'])
+const caFile = String(server.ready['caCertFile'])
+const ca = readFileSync(caFile, 'utf8')
+const token = await new Promise<string>((res, rej) => {
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    resource: client.resource,
+  }).toString()
+  const req = request(
+    client.tokenEndpoint,
+    {
+      method: 'POST',
+      ca,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${Buffer.from(client.clientSecret.expose()).toString()}`).toString('base64')}`,
+      },
+    },
+    (r) => {
+      let text = ''
+      r.on('data', (d: Buffer) => (text += d.toString()))
+      r.on('end', () => {
+        const t = (JSON.parse(text) as { access_token?: string }).access_token
+        if (t === undefined) rej(new Error(`token: ${text}`))
+        else res(t)
+      })
+    },
+  )
+  req.on('error', rej)
+  req.end(body)
+})
+const api = `${baseUrl}/bench/prod/api/data/v9.2/`
+const auth = {
+  authorization: `Bearer ${token}`,
+  accept: 'application/json',
+  'odata-version': '4.0',
+}
+const tls = { NODE_EXTRA_CA_CERTS: caFile }
+const common = { connections: CONNECTIONS, seconds: SECONDS }
+log('full stack: point GET…')
+const fullGet = await load(
+  { ...common, url: `${api}accounts(`, suffix: ')', method: 'GET', headers: auth, ids: sample },
+  tls,
+)
+log(JSON.stringify(fullGet))
+log('full stack: query…')
+const fullQuery = await load(
+  {
+    ...common,
+    url: `${api}accounts?$select=name,revenue&$filter=contains(name,'99')&$top=50`,
+    method: 'GET',
+    headers: auth,
+  },
+  tls,
+)
+log(JSON.stringify(fullQuery))
+log('full stack: create…')
+const fullCreate = await load(
+  {
+    ...common,
+    url: `${api}accounts`,
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Created by bench' }),
+  },
+  tls,
+)
+log(JSON.stringify(fullCreate))
+await stop(server.child)
+
+// ── the floor ──
+const floor = await startChild(
+  [resolve('build/bench/floor-server.js')],
+  `${dbFile}\n${keyHex}\n`,
+  {},
+)
+const floorUrl = `http://127.0.0.1:${String(floor.ready['port'])}/`
+log('floor: point GET…')
+const floorGet = await load(
+  { ...common, url: `${floorUrl}accounts/`, method: 'GET', headers: {}, ids: sample },
+  {},
+)
+log(JSON.stringify(floorGet))
+const floorQuery = await load(
+  { ...common, url: `${floorUrl}accounts?q=99`, method: 'GET', headers: {} },
+  {},
+)
+log(JSON.stringify(floorQuery))
+const floorCreate = await load(
+  {
+    ...common,
+    url: `${floorUrl}accounts`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'Created by bench',
+      owner: ids.systemUserId,
+      bu: ids.businessUnitId,
+    }),
+  },
+  {},
+)
+log(JSON.stringify(floorCreate))
+await stop(floor.child)
+rmSync(root, { recursive: true, force: true })
+
+const ratio = (a: Record<string, number>, b: Record<string, number>) =>
+  Math.round(((a['rps'] ?? 0) / (b['rps'] ?? 1)) * 1000) / 1000
+process.stdout.write(
+  JSON.stringify({
+    bench: 'api',
+    rows: ROWS,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    fullStack: { pointGet: fullGet, query: fullQuery, create: fullCreate },
+    floor: { pointGet: floorGet, query: floorQuery, create: floorCreate },
+    ratios: {
+      pointGet: ratio(fullGet, floorGet),
+      query: ratio(fullQuery, floorQuery),
+      create: ratio(fullCreate, floorCreate),
+    },
+    targets: {
+      pointGetRatioAtLeast: 0.5,
+      pointGetRatioMet: ratio(fullGet, floorGet) >= 0.5,
+      pointGetP99AtMostMs: 10,
+      pointGetP99Met: (fullGet['p99'] ?? Infinity) <= 10,
+    },
+  }) + '\n',
+)
