@@ -194,6 +194,7 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
     const records = createRecordsService({ databases, clock: deps.clock, random: deps.random })
     const control: ControlContext = {
       db: controlDb.db,
+      stamp: controlDb.stamp,
       providers,
       databases,
       provisionEnvironment: async ({ environmentId, organizationName }) => {

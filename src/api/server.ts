@@ -7,7 +7,12 @@ import type { Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Random } from '../shared/random.ts'
+import type { Caller } from '../authz/caller.ts'
+import type { Environment } from '../control/environments/environment.ts'
+import type { Principal } from '../identity/principal.ts'
+import type { TenantId } from '../shared/ids.ts'
 import { API_VERSIONS, type ApiIdentity, type ApiVersion, type ODataHandler } from './context.ts'
+import { StampedCache } from './stamped-cache.ts'
 import { fromFrameworkError, toErrorResponse } from './errors.ts'
 import { parseQueryString } from './query-string.ts'
 import type { ServerCredentials } from './tls/local-ca.ts'
@@ -51,6 +56,12 @@ const OIDC_PATH = /^\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/oauth2(?:[/?]|$)/
 export function createApiServer(options: ApiServerOptions): ApiServer {
   const { app, credentials, identity, odata, logger } = options
   let baseUrl = options.publicUrl ?? app.config.server.publicUrl ?? ''
+  const caches = {
+    tenants: new StampedCache<string | null>(1024),
+    principals: new StampedCache<Principal>(10_000),
+    environments: new StampedCache<Environment>(10_000),
+    callers: new StampedCache<Caller>(10_000),
+  }
 
   const fastify = Fastify({
     serverFactory: (handler) =>
@@ -73,8 +84,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     return503OnClosing: true,
     logger: false,
     genReqId: () => options.random.uuid(),
-    routerOptions: { maxParamLength: 200 },
-    querystringParser: (text) => parseQueryString(text),
+    routerOptions: { maxParamLength: 200, querystringParser: (text) => parseQueryString(text) },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   })
@@ -155,22 +165,48 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const environmentUrl = `${baseUrl}/${tenant}/${env}/`
     const token = bearerToken(req.headers.authorization)
+    // Everything below reads the control plane or the environment; the stamps say whether a
+    // cached answer is still exact (see StampedCache).
+    const controlStamp = app.control.stamp()
 
     // Authenticate before revealing whether the tenant or environment exists: an unknown
     // tenant and a bad token get the same 401.
-    const tenantRow = await app.control.db
-      .selectFrom('tenants')
-      .select('id')
-      .where('name', '=', tenant)
-      .executeTakeFirst()
-    if (tenantRow === undefined) throw unauthorized()
-    const principal = await identity.verifier.verify(token, {
-      tenantId: tenantRow.id as never,
-      audience: environmentUrl,
-    })
-    const environment = await findEnvironment(app.control, tenant, env)
+    let tenantId = caches.tenants.get(tenant, controlStamp)
+    if (tenantId === undefined) {
+      const row = await app.control.db
+        .selectFrom('tenants')
+        .select('id')
+        .where('name', '=', tenant)
+        .executeTakeFirst()
+      tenantId = row?.id ?? null
+      caches.tenants.set(tenant, controlStamp, tenantId)
+    }
+    if (tenantId === null) throw unauthorized()
+    const tokenKey = `${tenantId}\n${environmentUrl}\n${token}`
+    let principal = caches.principals.get(tokenKey, controlStamp)
+    if (principal === undefined || principal.expiresAt * 1000 <= options.clock.now().getTime()) {
+      principal = await identity.verifier.verify(token, {
+        tenantId: tenantId as TenantId,
+        audience: environmentUrl,
+      })
+      caches.principals.set(tokenKey, controlStamp, principal)
+    }
+    const envKey = `${tenant}/${env}`
+    let environment = caches.environments.get(envKey, controlStamp)
+    if (environment === undefined) {
+      environment = await findEnvironment(app.control, tenant, env)
+      caches.environments.set(envKey, controlStamp, environment)
+    }
     ensureUsable(app.control, environment)
-    const caller = await identity.resolveCaller(environment.id, principal)
+    const envStamp = app.databases.stamp(environment.id)
+    const callerKey = `${environment.id}\n${principal.issuer}\n${principal.subject}`
+    const callerStamp = `${controlStamp}|${envStamp ?? ''}`
+    let caller = envStamp === undefined ? undefined : caches.callers.get(callerKey, callerStamp)
+    if (caller === undefined) {
+      caller = await identity.resolveCaller(environment.id, principal)
+      // Only cached when the stamp was read before the lookup (the handle was open).
+      if (envStamp !== undefined) caches.callers.set(callerKey, callerStamp, caller)
+    }
 
     const prefix = `/${tenant}/${env}/api/data/${version}`
     const rawPath = req.url.split('?', 1)[0] ?? ''

@@ -153,7 +153,10 @@ export const FILE_SETTINGS = z.strictObject({
     .strictObject({
       host: z.string().min(1).max(255).default('127.0.0.1'),
       port: z.int().min(0).max(65_535).default(8443),
-      publicUrl: z.url({ protocol: /^https$/ }).max(2048).optional(),
+      publicUrl: z
+        .url({ protocol: /^https$/ })
+        .max(2048)
+        .optional(),
       certFile: z.string().min(1).max(4096).optional(),
       keyFile: z.string().min(1).max(4096).optional(),
     })

@@ -15,6 +15,8 @@ export interface Region {
 /** What every control-plane operation is given. Built once by the composition root. */
 export interface ControlContext {
   readonly db: Kysely<ControlDb>
+  /** Changes whenever the control plane may have changed (any process): see ChangeStamp. */
+  readonly stamp: () => string
   /** Key providers by kind ('local' now; 'pkcs11', 'byok' and KMS adapters later). */
   readonly providers: ReadonlyMap<string, KeyProvider>
   readonly databases: EnvironmentDatabases

@@ -1,6 +1,11 @@
 import { Kysely } from 'kysely'
 import type { Secret } from '../shared/secret.ts'
-import { openEncryptedDatabase, sqliteDialect, type PageCipher } from '../storage/index.ts'
+import {
+  createChangeStamp,
+  openEncryptedDatabase,
+  sqliteDialect,
+  type PageCipher,
+} from '../storage/index.ts'
 import { migrateControlDb, type ControlDb } from './schema.ts'
 import type { Region } from './context.ts'
 
@@ -13,7 +18,7 @@ export async function openControlDb(
   file: string,
   key: Secret,
   options: { create: boolean; cipher: PageCipher; regions: readonly Region[]; now: string },
-): Promise<{ db: Kysely<ControlDb>; close: () => void }> {
+): Promise<{ db: Kysely<ControlDb>; close: () => void; stamp: () => string }> {
   const raw = openEncryptedDatabase(file, key, {
     cipher: options.cipher,
     create: options.create,
@@ -24,12 +29,14 @@ export async function openControlDb(
     what: 'control plane database',
     secureDelete: true,
   })
+  const changes = createChangeStamp(raw)
   const db = new Kysely<ControlDb>({
     dialect: sqliteDialect({
       database: raw,
       safeIntegers: false,
       corruptCode: 'CONTROL_PLANE_CORRUPT',
     }),
+    plugins: [changes.plugin],
   })
   try {
     await migrateControlDb(db)
@@ -51,5 +58,6 @@ export async function openControlDb(
     close: () => {
       raw.close()
     },
+    stamp: () => changes.current(),
   }
 }

@@ -7,6 +7,7 @@ import { isGuid, type EnvironmentId } from '../shared/ids.ts'
 import { Lru } from '../shared/lru.ts'
 import type { Secret } from '../shared/secret.ts'
 import { openEncryptedDatabase, type PageCipher } from './sqlite/open-encrypted-database.ts'
+import { createChangeStamp, type ChangeStamp } from './sqlite/change-stamp.ts'
 import { sqliteDialect } from './sqlite/sqlite-dialect.ts'
 
 /** Tables are defined at run time, so the database type is open. */
@@ -40,6 +41,7 @@ export interface EnvironmentDatabasesOptions {
 interface Entry {
   readonly raw: Database.Database
   readonly db: EnvDb
+  readonly changes: ChangeStamp
   refs: number
   closing: boolean
 }
@@ -58,6 +60,11 @@ export interface EnvironmentDatabases {
   /** Deletes the files of a purged environment. */
   removeFiles(id: EnvironmentId): void
   pathOf(id: EnvironmentId): string
+  /**
+   * The change stamp of an open environment database (see ChangeStamp), or undefined when it
+   * isn't open: a cache keyed by it is never stale.
+   */
+  stamp(id: EnvironmentId): string | undefined
   readonly openCount: number
   closeAll(): Promise<void>
 }
@@ -95,7 +102,9 @@ export function createEnvironmentDatabases(
     } finally {
       key.dispose()
     }
+    const changes = createChangeStamp(raw)
     const db = new Kysely<DynamicDb>({
+      plugins: [changes.plugin],
       dialect: sqliteDialect({
         database: raw,
         safeIntegers: true,
@@ -108,7 +117,7 @@ export function createEnvironmentDatabases(
       raw.close()
       throw e
     }
-    return { raw, db, refs: 0, closing: false }
+    return { raw, db, changes, refs: 0, closing: false }
   }
 
   // Ids evicted while their open was in flight: the opened handle must not be cached (a lock
@@ -172,6 +181,12 @@ export function createEnvironmentDatabases(
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(base + suffix, { force: true })
     },
     pathOf,
+    stamp(id) {
+      const entry = handles.peek(id)
+      return entry === undefined || entry.closing || !entry.raw.open
+        ? undefined
+        : entry.changes.current()
+    },
     get openCount() {
       let n = 0
       for (const e of handles.values()) if (e.raw.open) n += 1

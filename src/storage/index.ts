@@ -13,3 +13,4 @@ export {
   type PageCipher,
 } from './sqlite/open-encrypted-database.ts'
 export { sqliteDialect, type SqliteDialectOptions } from './sqlite/sqlite-dialect.ts'
+export { createChangeStamp, type ChangeStamp } from './sqlite/change-stamp.ts'

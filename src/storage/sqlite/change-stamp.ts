@@ -1,0 +1,57 @@
+import type Database from 'better-sqlite3-multiple-ciphers'
+import {
+  RawNode,
+  DeleteQueryNode,
+  InsertQueryNode,
+  UpdateQueryNode,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely'
+
+/**
+ * Tells whether a database may have changed since a value was cached from it, exactly rather
+ * than by time: `PRAGMA data_version` moves when another connection (another process: the CLI,
+ * another node) commits, and the plugin counts this connection's own writes and DDL. Caches
+ * keyed by the stamp are therefore never stale — a lock, a role change or a deleted client
+ * takes effect on the next request.
+ */
+export interface ChangeStamp {
+  /** A value that differs whenever the database may have changed. */
+  current(): string
+  /** The Kysely plugin that counts this connection's writes; install it on the instance. */
+  readonly plugin: KyselyPlugin
+}
+
+const READ_ONLY_RAW = /^\s*(?:select|with|explain|pragma\s+[a-z_]+\s*(?:\(|$))/i
+
+export function createChangeStamp(raw: Database.Database): ChangeStamp {
+  let localWrites = 0
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  const writes = (node: RootOperationNode): boolean =>
+    InsertQueryNode.is(node) ||
+    UpdateQueryNode.is(node) ||
+    DeleteQueryNode.is(node) ||
+    !('kind' in node) ||
+    node.kind.startsWith('Create') ||
+    node.kind.startsWith('Alter') ||
+    node.kind.startsWith('Drop') ||
+    (RawNode.is(node) && !READ_ONLY_RAW.test(node.sqlFragments.join('')))
+  return {
+    current: () => `${String(dataVersion.get())}:${String(localWrites)}`,
+    plugin: {
+      transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+        // Counted before the statement runs, so a value cached while a write is in flight is
+        // already stale when the write lands.
+        if (writes(args.node)) localWrites += 1
+        return args.node
+      },
+      transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+        return Promise.resolve(args.result)
+      },
+    },
+  }
+}

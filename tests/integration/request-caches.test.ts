@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { request } from 'node:https'
+import { readFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import type { Strongroom } from '../../src/app.ts'
+import { startServer, type RunningServer } from '../../src/api/start-server.ts'
+import {
+  disableEnvironment,
+  enableEnvironment,
+} from '../../src/control/environments/change-environment-state.ts'
+import { createEnvironment } from '../../src/control/environments/create-environment.ts'
+import { createTenant } from '../../src/control/tenants/create-tenant.ts'
+import { tempDir } from '../helpers/cli.ts'
+import { openApp, testDeps } from '../helpers/open-app.ts'
+
+// The server caches tenant, token, environment and caller lookups keyed by database change
+// stamps. These tests make every change from ANOTHER connection (as the CLI or another node
+// would) and require it to take effect on the very next request.
+describe('request caches never serve stale security decisions', () => {
+  const dir = tempDir('sr-caches-')
+  let server: Strongroom
+  let running: RunningServer
+  let other: Strongroom
+  let ca = ''
+  let token = ''
+  let clientId = ''
+
+  const call = (method: string, path: string, body?: string, auth = token) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${running.baseUrl}${path}`,
+        {
+          method,
+          ca,
+          headers: {
+            authorization: `Bearer ${auth}`,
+            ...(body === undefined
+              ? {}
+              : {
+                  'content-type': body.startsWith('{')
+                    ? 'application/json'
+                    : 'application/x-www-form-urlencoded',
+                }),
+          },
+        },
+        (res) => {
+          let text = ''
+          res.on('data', (d: Buffer) => (text += d.toString()))
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: text })
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+
+  before(async () => {
+    server = await openApp(dir.path, { init: true })
+    await createTenant(server.control, { name: 'acme', actor: 'test' })
+    await createEnvironment(server.control, { tenant: 'acme', name: 'prod', actor: 'test' })
+    running = await startServer(server, testDeps, { host: '127.0.0.1', port: 0 })
+    ca = readFileSync(running.caCertFile ?? '', 'utf8')
+    other = await openApp(dir.path)
+    const app = await other.identity.createApplicationUser({
+      tenant: 'acme',
+      environment: 'prod',
+      name: 'ci',
+      role: 'System Administrator',
+    })
+    clientId = app.clientId
+    const secret = Buffer.from(app.clientSecret.expose()).toString()
+    const res = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+        {
+          method: 'POST',
+          ca,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+          },
+        },
+        (r) => {
+          let t = ''
+          r.on('data', (d: Buffer) => (t += d.toString()))
+          r.on('end', () => {
+            resolve(t)
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end(
+        new URLSearchParams({
+          grant_type: 'client_credentials',
+          resource: `${running.baseUrl}/acme/prod/`,
+        }).toString(),
+      )
+    })
+    token = (JSON.parse(res) as { access_token: string }).access_token
+  })
+  after(async () => {
+    await running.server.close()
+    await other.close()
+    await server.close()
+    dir.remove()
+  })
+
+  const whoAmI = () => call('GET', '/acme/prod/api/data/v9.2/WhoAmI')
+
+  it('a disable by another process refuses the next request; enabling restores it', async () => {
+    assert.equal((await whoAmI()).status, 200)
+    assert.equal((await whoAmI()).status, 200) // cached now
+    await disableEnvironment(other.control, { tenant: 'acme', name: 'prod', actor: 'test' })
+    assert.equal((await whoAmI()).status, 409)
+    await enableEnvironment(other.control, { tenant: 'acme', name: 'prod', actor: 'test' })
+    assert.equal((await whoAmI()).status, 200)
+  })
+
+  it('a deleted application user is refused on the next request', async () => {
+    assert.equal((await whoAmI()).status, 200)
+    await other.identity.deleteApplicationUser({ tenant: 'acme', environment: 'prod', clientId })
+    assert.equal((await whoAmI()).status, 401)
+  })
+})
