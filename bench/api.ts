@@ -263,6 +263,38 @@ const floorCreate = !phases.has('create')
     )
 log(JSON.stringify(floorCreate))
 await stop(floor.child)
+
+// ── the floor over TLS: the same bare server, with TLS on both sides (what TLS alone costs) ──
+const credentials = JSON.parse(readFileSync(join(dataDir, 'tls', 'local-ca.json'), 'utf8')) as {
+  serverCert: string
+}
+const tlsKey = await (async () => {
+  const a = await openStrongroom(config, deps)
+  try {
+    const { loadOrCreateLocalCa } = await import('../src/api/tls/local-ca.ts')
+    const seal = a.sealingKey('tls')
+    const c = await loadOrCreateLocalCa(join(dataDir, 'tls'), seal, deps)
+    seal.dispose()
+    return c.keyPem
+  } finally {
+    await a.close()
+  }
+})()
+const tlsFloor = await startChild(
+  [resolve('build/bench/floor-server.js')],
+  `${dbFile}\n${keyHex}\n${Buffer.from(credentials.serverCert).toString('base64')}\n${Buffer.from(tlsKey).toString('base64')}\n`,
+  {},
+)
+const tlsFloorUrl = `https://localhost:${String(tlsFloor.ready['port'])}/`
+log('TLS floor: point GET…')
+const tlsFloorGet = !phases.has('get')
+  ? skipped
+  : await load(
+      { ...common, url: `${tlsFloorUrl}accounts/`, method: 'GET', headers: {}, ids: sample },
+      tls,
+    )
+log(JSON.stringify(tlsFloorGet))
+await stop(tlsFloor.child)
 rmSync(root, { recursive: true, force: true })
 
 const ratio = (a: Record<string, number>, b: Record<string, number>) =>
@@ -275,10 +307,13 @@ process.stdout.write(
     seconds: SECONDS,
     fullStack: { pointGet: fullGet, query: fullQuery, create: fullCreate },
     floor: { pointGet: floorGet, query: floorQuery, create: floorCreate },
+    tlsFloor: { pointGet: tlsFloorGet },
     ratios: {
       pointGet: ratio(fullGet, floorGet),
       query: ratio(fullQuery, floorQuery),
       create: ratio(fullCreate, floorCreate),
+      pointGetToTlsFloor: ratio(fullGet, tlsFloorGet),
+      tlsFloorToFloor: ratio(tlsFloorGet, floorGet),
     },
     targets: {
       pointGetRatioAtLeast: 0.5,

@@ -1,13 +1,16 @@
 /**
  * The floor for bench:api: the same SQLite file, served by node:http with no TLS, no auth, no
  * checks, no OData layer — as fast as this engine can answer over HTTP on this machine.
- * Reads `<file>\n<hex key>\n` on stdin (never argv), prints `{"port":N}` when listening.
+ * Reads `<file>\n<hex key>\n[<base64 cert PEM>\n<base64 key PEM>\n]` on stdin (never argv):
+ * with a certificate it serves over TLS (the "TLS floor"), with the server's own TLS policy.
+ * Prints `{"port":N}` when listening.
  */
-import { createServer } from 'node:http'
+import { createServer as createHttpServer, type RequestListener } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { readFileSync } from 'node:fs'
 import Database from 'better-sqlite3-multiple-ciphers'
 
-const [file, keyHex] = readFileSync(0, 'utf8').split('\n')
+const [file, keyHex, certB64, keyB64] = readFileSync(0, 'utf8').split('\n')
 const db = new Database(file ?? '', { fileMustExist: true })
 db.pragma("cipher='aegis'")
 db.pragma(`key="x'${keyHex ?? ''}'"`)
@@ -17,13 +20,13 @@ db.pragma('cache_size = -2048')
 
 const getById = db.prepare('SELECT * FROM account WHERE accountid = ?')
 const query = db.prepare(
-  "SELECT accountid, name, revenue, versionnumber FROM account WHERE lower(name) LIKE lower(?) ESCAPE '\\' ORDER BY lower(name), accountid LIMIT 50",
+  "SELECT accountid, name, revenue, versionnumber FROM account WHERE lower(name) LIKE lower(?) ESCAPE '\\' LIMIT 50",
 )
 const insert = db.prepare(
   'INSERT INTO account (accountid, name, createdon, modifiedon, createdby, modifiedby, ownerid, owningbusinessunit, statecode, statuscode, versionnumber) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, 1)',
 )
 
-const server = createServer((req, res) => {
+const handler: RequestListener = (req, res) => {
   const url = req.url ?? ''
   if (req.method === 'GET' && url.startsWith('/accounts/')) {
     const row = getById.get(url.slice('/accounts/'.length))
@@ -52,7 +55,18 @@ const server = createServer((req, res) => {
   }
   res.writeHead(404)
   res.end()
-})
+}
+const server =
+  certB64 !== undefined && certB64 !== '' && keyB64 !== undefined
+    ? createHttpsServer(
+        {
+          cert: Buffer.from(certB64, 'base64').toString(),
+          key: Buffer.from(keyB64, 'base64').toString(),
+          minVersion: 'TLSv1.2',
+        },
+        handler,
+      )
+    : createHttpServer(handler)
 server.keepAliveTimeout = 75_000
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()

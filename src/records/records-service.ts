@@ -124,7 +124,13 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
       )
     }
     return databases.use(env, (db) =>
-      fn({ db, clock, random, catalog: (through) => catalogs.get(env, through) }),
+      fn({
+        db,
+        clock,
+        random,
+        // The stamp is read before the catalog is checked, so a change after it is seen.
+        catalog: (through) => catalogs.get(env, through, databases.stamp(env)),
+      }),
     )
   }
   return {

@@ -100,23 +100,33 @@ const corrupt = (): AppError =>
  * (the CLI) is seen by a running server at its next operation.
  */
 export class CatalogCache {
-  readonly #entries: Lru<EnvironmentId, TableCatalog>
+  readonly #entries: Lru<EnvironmentId, { catalog: TableCatalog; validated?: string }>
 
   constructor(capacity: number) {
     this.#entries = new Lru(capacity, () => undefined)
   }
 
-  /** The catalog as of now; pass the transaction when inside one. */
-  async get(env: EnvironmentId, db: EnvDb): Promise<TableCatalog> {
-    const version = await readSchemaVersion(db)
+  /**
+   * The catalog as of now; pass the transaction when inside one. `stamp` is the database's
+   * change stamp (storage ChangeStamp) read before this call: while it is unchanged since the
+   * catalog was last validated, no schema can have changed and the PRAGMA is skipped.
+   */
+  async get(env: EnvironmentId, db: EnvDb, stamp?: string): Promise<TableCatalog> {
     const cached = this.#entries.get(env)
-    if (cached?.schemaVersion === version) return cached
+    if (cached !== undefined && stamp !== undefined && cached.validated === stamp) {
+      return cached.catalog
+    }
+    const validated = stamp === undefined ? {} : { validated: stamp }
+    const version = await readSchemaVersion(db)
+    if (cached?.catalog.schemaVersion === version) {
+      this.#entries.set(env, { catalog: cached.catalog, ...validated })
+      return cached.catalog
+    }
     const loaded = await loadCatalog(db, version)
-    this.#entries.set(env, loaded)
+    this.#entries.set(env, { catalog: loaded, ...validated })
     return loaded
   }
 
-  /** Forgets an environment (after it is deleted or purged). */
   forget(env: EnvironmentId): void {
     this.#entries.delete(env)
   }
