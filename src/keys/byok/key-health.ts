@@ -1,21 +1,8 @@
-import { isAppError } from '../../shared/errors.ts'
 import type { KeyHealth, KeyRef } from '../key-provider.ts'
-import { guarded } from '../local-vault/vault-errors.ts'
+import * as rows from '../key-store/key-rows.ts'
 import type { ByokContext } from './byok-context.ts'
-import { readVersion } from './byok-rows.ts'
+import { BYOK_TABLES } from './byok-rows.ts'
 
-/**
- * An uploaded key version's health: `missing` when unknown or destroyed, `disabled`,
- * `available`, or `unreachable` when the store is closed or unreadable. Never throws.
- */
-export function keyHealth(ctx: ByokContext | undefined, ref: KeyRef): KeyHealth {
-  if (ctx === undefined) return 'unreachable'
-  try {
-    const row = guarded(() => readVersion(ctx, ref))
-    if (row.status === 'destroyed') return 'missing'
-    return row.status === 'disabled' ? 'disabled' : 'available'
-  } catch (e) {
-    if (isAppError(e) && e.code === 'KEY_NOT_FOUND') return 'missing'
-    return 'unreachable'
-  }
-}
+/** An uploaded key version's health now (see key-store keyHealth). Never throws. */
+export const keyHealth = (ctx: ByokContext | undefined, ref: KeyRef): KeyHealth =>
+  rows.keyHealth(ctx?.db, BYOK_TABLES, ref)
