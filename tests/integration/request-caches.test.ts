@@ -117,6 +117,19 @@ describe('request caches never serve stale security decisions', () => {
     assert.equal((await whoAmI()).status, 200)
   })
 
+  it("a token for tenant A's environment gets nothing from tenant B's, nor from A's other environment", async () => {
+    await createTenant(other.control, { name: 'globex', actor: 'test' })
+    await createEnvironment(other.control, { tenant: 'globex', name: 'prod', actor: 'test' })
+    await createEnvironment(other.control, { tenant: 'acme', name: 'dev', actor: 'test' })
+    const foreign = await call('GET', '/globex/prod/api/data/v9.2/accounts')
+    const sibling = await call('GET', '/acme/dev/api/data/v9.2/accounts')
+    assert.equal(foreign.status, 401)
+    assert.equal(sibling.status, 401, 'the audience is the environment, not the tenant')
+    assert.equal(foreign.body, sibling.body, 'indistinguishable')
+    assert.doesNotMatch(foreign.body, /value|accountid/)
+    assert.equal((await whoAmI()).status, 200)
+  })
+
   it('a deleted application user is refused on the next request', async () => {
     assert.equal((await whoAmI()).status, 200)
     await other.identity.deleteApplicationUser({ tenant: 'acme', environment: 'prod', clientId })
