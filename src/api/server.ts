@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -182,7 +183,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       caches.tenants.set(tenant, controlStamp, tenantId)
     }
     if (tenantId === null) throw unauthorized()
-    const tokenKey = `${tenantId}\n${environmentUrl}\n${token}`
+    // Keyed by a hash: the cache holds no bearer tokens.
+    const tokenKey = `${tenantId}\n${environmentUrl}\n${createHash('sha256').update(token).digest('base64url')}`
     let principal = caches.principals.get(tokenKey, controlStamp)
     if (principal === undefined || principal.expiresAt * 1000 <= options.clock.now().getTime()) {
       principal = await identity.verifier.verify(token, {
@@ -208,8 +210,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (envStamp !== undefined) caches.callers.set(callerKey, callerStamp, caller)
     }
 
+    // The raw URL must spell the environment exactly as its canonical URL does (no
+    // percent-encoded name), so the OData path is cut at the right place.
     const prefix = `/${tenant}/${env}/api/data/${version}`
     const rawPath = req.url.split('?', 1)[0] ?? ''
+    if (!rawPath.startsWith(prefix)) {
+      throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
+    }
     const path = rawPath.length > prefix.length ? rawPath.slice(prefix.length + 1) : ''
     const headers: Record<string, string | undefined> = {}
     for (const [k, v] of Object.entries(req.headers))

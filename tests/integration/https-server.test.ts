@@ -171,6 +171,9 @@ describe('HTTPS server core', () => {
     }
     const r = await send('/acme/prod/api/data/v8.0/accounts')
     assert.equal(r.status, 404)
+    // A percent-encoded environment name is not the environment's URL.
+    const encoded = await send('/ac%6De/prod/api/data/v9.2/accounts')
+    assert.equal(encoded.status, 404)
   })
 
   it('401 with WWW-Authenticate for no token, a bad token and an unknown tenant alike', async () => {
