@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_FILE, defaultFileSettings, type Config } from './config/index.ts'
+import { CONFIG_FILE, defaultFileSettings, readSecret, type Config } from './config/index.ts'
 import type { ControlContext } from './control/context.ts'
 import { assertUsable, findEnvironment } from './control/environments/environment.ts'
 import { resolveEnvironmentKey } from './control/environments/resolve-environment-key.ts'
@@ -14,7 +14,9 @@ import {
 } from './identity/index.ts'
 import type { KeyProvider } from './keys/key-provider.ts'
 import { createKeyring, openKeyring } from './keys/keyring.ts'
+import { openByokProvider } from './keys/byok/index.ts'
 import { openLocalVault } from './keys/local-vault/index.ts'
+import { openPkcs11Provider } from './keys/pkcs11/index.ts'
 import { createMasterKeyFile, parseMasterKey, readMasterKeyFile } from './keys/master-key.ts'
 import {
   createRecordsService,
@@ -40,6 +42,7 @@ export function dataPaths(dataDir: string) {
   return {
     keyring: join(dataDir, 'keyring.json'),
     vault: join(dataDir, 'vault.db'),
+    byok: join(dataDir, 'byok.db'),
     control: join(dataDir, 'control.db'),
     environments: join(dataDir, 'environments'),
     settings: join(dataDir, CONFIG_FILE),
@@ -60,6 +63,75 @@ export interface Strongroom {
    */
   sealingKey(purpose: string): Secret
   close(): Promise<void>
+}
+
+/**
+ * The key providers beside the local vault: the uploaded-key (BYOK) store, always (`byok.db`,
+ * opened with a key derived from the vault key), and a PKCS#11 HSM when `keyProviders.pkcs11`
+ * is configured (PIN from STRONGROOM_PKCS11_PIN or a 0600 pin file). The HSM isn't contacted
+ * until first use. On failure, what was opened is closed again.
+ * @throws KEY_PROVIDER_INVALID, VAULT_CORRUPT
+ */
+function openConfiguredProviders(
+  config: Config,
+  keyring: { vault: Secret; installId: string },
+  deps: Deps,
+): KeyProvider[] {
+  const opened: KeyProvider[] = []
+  try {
+    const sealingKey = deriveKey(
+      keyring.vault,
+      new TextEncoder().encode(keyring.installId),
+      'strongroom/byok/store/v1',
+    )
+    try {
+      opened.push(
+        openByokProvider({
+          path: dataPaths(config.dataDir).byok,
+          sealingKey,
+          random: deps.random,
+          clock: deps.clock,
+        }),
+      )
+    } finally {
+      sealingKey.dispose()
+    }
+    const hsm = config.keyProviders.pkcs11
+    if (hsm !== undefined) {
+      if (config.pkcs11Pin === undefined) {
+        throw new AppError(
+          'KEY_PROVIDER_INVALID',
+          'keyProviders.pkcs11 needs a PIN: set STRONGROOM_PKCS11_PIN or keyProviders.pkcs11.pinFile.',
+        )
+      }
+      const pin = readSecret(config.pkcs11Pin, 'PKCS#11 PIN', 'KEY_PROVIDER_INVALID')
+      try {
+        const provider = openPkcs11Provider({
+          modulePath: hsm.modulePath,
+          tokenLabel: hsm.tokenLabel,
+          pin,
+          random: deps.random,
+          clock: deps.clock,
+          logger: deps.logger,
+        })
+        // The session logs in again with the PIN after a token reset: keep it until close.
+        opened.push({
+          ...provider,
+          close: () => {
+            provider.close()
+            pin.dispose()
+          },
+        })
+      } catch (e) {
+        pin.dispose()
+        throw e
+      }
+    }
+    return opened
+  } catch (e) {
+    for (const p of opened) p.close()
+    throw e
+  }
 }
 
 function loadMasterKey(config: Config): Secret {
@@ -177,6 +249,12 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
     })
     closers.push(controlDb.close)
     const providers = new Map<string, KeyProvider>([[vault.kind, vault]])
+    for (const provider of openConfiguredProviders(config, keyring, deps)) {
+      closers.push(() => {
+        provider.close()
+      })
+      providers.set(provider.kind, provider)
+    }
 
     // The control context and the storage layer refer to each other (storage asks control for
     // a DEK on cold open; control asks storage to create and evict files): the closure below

@@ -8,4 +8,5 @@ export {
   type MasterKeySource,
 } from './load-config.ts'
 export { readProcessEnv } from './process-env.ts'
+export { readSecret, type SecretSource } from './read-secret-file.ts'
 export { FILE_SETTINGS, SETTINGS, type FileSettings, type SettingDoc } from './settings.ts'

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { AppError } from '../shared/errors.ts'
 import type { LogLevel } from '../shared/logger.ts'
 import { parseSlug } from '../shared/names.ts'
+import type { SecretSource } from './read-secret-file.ts'
 import { FILE_SETTINGS, type FileSettings } from './settings.ts'
 
 export const CONFIG_FILE = 'strongroom.json'
@@ -17,6 +18,8 @@ export interface Config extends FileSettings {
   readonly dataDir: string
   readonly masterKey: MasterKeySource
   readonly logLevel: LogLevel
+  /** The HSM user PIN's source (STRONGROOM_PKCS11_PIN, else keyProviders.pkcs11.pinFile). */
+  readonly pkcs11Pin: SecretSource | undefined
 }
 
 export interface ConfigInput {
@@ -58,11 +61,22 @@ export function loadConfig(input: ConfigInput): Config {
       ? { kind: 'value', text: keyText }
       : { kind: 'file', path: resolve(input.cwd, keyFile ?? join(dataDir, 'master.key')) }
 
+  const settings = readFileSettings(join(dataDir, CONFIG_FILE))
+  const pinText = input.env['STRONGROOM_PKCS11_PIN']
+  const pinFile = settings.keyProviders.pkcs11?.pinFile
+  const pkcs11Pin: SecretSource | undefined =
+    pinText !== undefined && pinText !== ''
+      ? { kind: 'value', text: pinText }
+      : pinFile !== undefined
+        ? { kind: 'file', path: resolve(dataDir, pinFile) }
+        : undefined
+
   return Object.freeze({
     dataDir,
     masterKey,
     logLevel: logLevel.data,
-    ...readFileSettings(join(dataDir, CONFIG_FILE)),
+    pkcs11Pin,
+    ...settings,
   })
 }
 

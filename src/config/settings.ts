@@ -126,6 +126,41 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: 'unset',
     note: 'Private key of certFile (PEM), readable only by the service account.',
   },
+  {
+    name: 'keyProviders.pkcs11.modulePath',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'absolute path',
+    default: 'unset (no HSM)',
+    note: "The HSM vendor's PKCS#11 module (SoftHSM2: `/usr/lib/softhsm/libsofthsm2.so`). Set it with tokenLabel to offer `--provider pkcs11` keys.",
+  },
+  {
+    name: 'keyProviders.pkcs11.tokenLabel',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'text, 1-32 bytes',
+    default: 'unset',
+    note: 'CKA_LABEL of the token that holds the keys.',
+  },
+  {
+    name: 'keyProviders.pkcs11.pinFile',
+    source: '`<dataDir>/strongroom.json` (relative to the data directory)',
+    type: 'path',
+    default: 'unset',
+    note: 'File holding the user PIN; refused unless mode 0600 (no group or other access). Used when `STRONGROOM_PKCS11_PIN` is unset.',
+  },
+  {
+    name: 'pkcs11Pin',
+    source: '`STRONGROOM_PKCS11_PIN`',
+    type: 'secret',
+    default: 'unset',
+    note: 'The HSM user PIN; wins over pinFile. Never accepted on the command line.',
+  },
+  {
+    name: 'keys.healthCheckIntervalSeconds',
+    source: '`<dataDir>/strongroom.json`',
+    type: 'integer 1-86400',
+    default: '`60`',
+    note: '`serve` checks every key in use this often; a disabled or missing key locks its environments (an unreachable provider only logs a warning).',
+  },
 ]
 
 const REGION = z.strictObject({
@@ -164,6 +199,22 @@ export const FILE_SETTINGS = z.strictObject({
   environments: z
     .strictObject({
       recoveryWindowDays: z.int().min(0).max(365).default(7),
+    })
+    .prefault({}),
+  keyProviders: z
+    .strictObject({
+      pkcs11: z
+        .strictObject({
+          modulePath: z.string().min(1).max(4096),
+          tokenLabel: z.string().min(1).max(32),
+          pinFile: z.string().min(1).max(4096).optional(),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  keys: z
+    .strictObject({
+      healthCheckIntervalSeconds: z.int().min(1).max(86_400).default(60),
     })
     .prefault({}),
 })
