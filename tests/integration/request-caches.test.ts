@@ -9,6 +9,7 @@ import {
   enableEnvironment,
 } from '../../src/control/environments/change-environment-state.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
+import { findEnvironment } from '../../src/control/environments/environment.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
@@ -127,6 +128,32 @@ describe('request caches never serve stale security decisions', () => {
     assert.equal(sibling.status, 401, 'the audience is the environment, not the tenant')
     assert.equal(foreign.body, sibling.body, 'indistinguishable')
     assert.doesNotMatch(foreign.body, /value|accountid/)
+    assert.equal((await whoAmI()).status, 200)
+  })
+
+  it('a user disabled in the environment while its database was closed is not served from cache', async () => {
+    const env = (await findEnvironment(server.control, 'acme', 'prod')).id
+    // A fresh connection (no local writes yet), then the caller is cached against it.
+    server.databases.evict(env)
+    assert.equal((await whoAmI()).status, 200) // opens the database (cold: not cached)
+    assert.equal((await whoAmI()).status, 200) // cached under this connection's stamp
+    await other.databases.use(env, (db) =>
+      db
+        .updateTable('systemuser')
+        .set({ isdisabled: 1 })
+        .where('applicationid', '=', clientId)
+        .execute(),
+    )
+    server.databases.evict(env) // the handle is closed (LRU), then reopened by the next request
+    assert.equal((await whoAmI()).status, 401) // cold: reopens the database
+    assert.equal((await whoAmI()).status, 401, 'a reopened connection must not repeat an old stamp')
+    await other.databases.use(env, (db) =>
+      db
+        .updateTable('systemuser')
+        .set({ isdisabled: 0 })
+        .where('applicationid', '=', clientId)
+        .execute(),
+    )
     assert.equal((await whoAmI()).status, 200)
   })
 

@@ -46,6 +46,15 @@ describe('change stamp', () => {
     a.raw.close()
   })
 
+  it('never repeats across connections (a reopened database is a new epoch)', () => {
+    const a = open()
+    const first = a.stamp.current()
+    a.raw.close()
+    const b = open()
+    assert.notEqual(b.stamp.current(), first)
+    b.raw.close()
+  })
+
   it('moves when another connection (another process) commits', async () => {
     const a = open()
     const b = open()

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3-multiple-ciphers'
 import {
   RawNode,
@@ -29,6 +30,9 @@ export interface ChangeStamp {
 const READ_ONLY_RAW = /^\s*(?:select|with|explain|pragma\s+[a-z_]+\s*(?:\(|$))/i
 
 export function createChangeStamp(raw: Database.Database): ChangeStamp {
+  // data_version and the write counter both restart with a new connection, so a reopened
+  // database could repeat an old stamp; a random epoch per connection makes stamps unique.
+  const epoch = randomBytes(9).toString('base64url')
   let localWrites = 0
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   const writes = (node: RootOperationNode): boolean =>
@@ -41,7 +45,7 @@ export function createChangeStamp(raw: Database.Database): ChangeStamp {
     node.kind.startsWith('Drop') ||
     (RawNode.is(node) && !READ_ONLY_RAW.test(node.sqlFragments.join('')))
   return {
-    current: () => `${String(dataVersion.get())}:${String(localWrites)}`,
+    current: () => `${epoch}:${String(dataVersion.get())}:${String(localWrites)}`,
     plugin: {
       transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
         // Counted before the statement runs, so a value cached while a write is in flight is
