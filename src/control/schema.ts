@@ -84,9 +84,26 @@ export interface ControlDb {
     algorithms: string
     created_at: string
   }
+  /** Version 3 (customer-managed keys): a tenant's encryption policies (dataverse-spec §2). */
+  encryption_policies: {
+    id: string
+    tenant_id: string
+    name: string
+    /** The customer-managed tenant key (tenant_keys.id) the policy points at. */
+    key_id: string
+    /** Only environments of this region can be added. */
+    region: string
+    created_at: string
+  }
+  /** Version 3: which environments a policy covers; an environment is in at most one. */
+  encryption_policy_environments: {
+    environment_id: string
+    policy_id: string
+    added_at: string
+  }
 }
 
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -109,6 +126,7 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current === SCHEMA_VERSION) return
     if (current < 1) await createVersion1(trx)
     if (current < 2) await createVersion2(trx)
+    if (current < 3) await createVersion3(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
@@ -230,5 +248,30 @@ async function createVersion2(trx: Kysely<ControlDb>): Promise<void> {
     .addColumn('algorithms', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('trusted_issuers_issuer', ['tenant_id', 'issuer'])
+    .execute()
+}
+
+/** Version 3: encryption policies and their environments (customer-managed keys). */
+async function createVersion3(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema
+    .createTable('encryption_policies')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('key_id', 'text', (c) => c.notNull().references('tenant_keys.id'))
+    .addColumn('region', 'text', (c) => c.notNull().references('regions.name'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addUniqueConstraint('encryption_policies_name', ['tenant_id', 'name'])
+    .execute()
+  await trx.schema
+    .createTable('encryption_policy_environments')
+    .addColumn('environment_id', 'text', (c) => c.primaryKey().references('environments.id'))
+    .addColumn('policy_id', 'text', (c) => c.notNull().references('encryption_policies.id'))
+    .addColumn('added_at', 'text', (c) => c.notNull())
+    .execute()
+  await trx.schema
+    .createIndex('encryption_policy_environments_policy')
+    .on('encryption_policy_environments')
+    .columns(['policy_id'])
     .execute()
 }

@@ -158,6 +158,14 @@ export const ERRORS = {
     meaning: 'No key or key version of that name exists.',
     action: 'Check the name with `strongroom key list --tenant <tenant>`.',
   },
+  POLICY_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'The tenant has no encryption policy of that name.',
+    action: 'Check the name with `strongroom policy list --tenant <tenant>`.',
+  },
   ALREADY_EXISTS: {
     kind: 'conflict',
     http: 409,
@@ -198,6 +206,15 @@ export const ERRORS = {
     exit: 4,
     meaning: 'The object is still needed (for example a key version that still wraps data keys).',
     action: 'Move what depends on it first (rotate, re-wrap), then retry.',
+  },
+  POLICY_REGION_MISMATCH: {
+    kind: 'conflict',
+    http: 409,
+    wire: GENERIC,
+    exit: 4,
+    meaning:
+      "The environment is in another region than the encryption policy (dataverse-spec §2: only environments in the policy's region can be added).",
+    action: "Use a policy created for the environment's region (`policy create --region`).",
   },
   ENVIRONMENT_LOCKED: {
     kind: 'locked',

@@ -12,7 +12,17 @@ import {
   envUnlock,
 } from './env.ts'
 import { init } from './init.ts'
-import { keyList, keyRetire, keyRotate, keyShow } from './key.ts'
+import {
+  keyCreate,
+  keyImport,
+  keyList,
+  keyRestore,
+  keyRetire,
+  keyRevoke,
+  keyRotate,
+  keyShow,
+} from './key.ts'
+import { policyAddEnv, policyCreate, policyList, policyRemoveEnv } from './policy.ts'
 import { quickstart } from './quickstart.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
@@ -36,10 +46,18 @@ export const COMMANDS: readonly Command[] = [
   envDisable,
   envEnable,
   envUnlock,
+  keyCreate,
+  keyImport,
   keyList,
   keyShow,
   keyRotate,
   keyRetire,
+  keyRevoke,
+  keyRestore,
+  policyCreate,
+  policyAddEnv,
+  policyRemoveEnv,
+  policyList,
   tableCreate,
   tableList,
   tableShow,

@@ -1,3 +1,4 @@
+import { checkKeyHealth } from '../../keys/check-key-health.ts'
 import { dekContext } from '../../keys/envelope.ts'
 import type { KeyProvider } from '../../keys/key-provider.ts'
 import { AppError, isAppError } from '../../shared/errors.ts'
@@ -83,7 +84,25 @@ export async function unlockEnvironment(
   if (env.state !== 'locked') {
     throw new AppError('INVALID_STATE', `Environment '${env.name}' is ${env.state}, not locked.`)
   }
-  const dek = await unwrapDek(ctx, env)
+  let dek: Secret
+  try {
+    dek = await unwrapDek(ctx, env)
+  } catch (e) {
+    if (!isAppError(e) || (e.code !== 'KEY_UNAVAILABLE' && e.code !== 'KEY_NOT_FOUND')) throw e
+    const ref = { keyId: env.key.keyId, version: env.key.version }
+    const health = await checkKeyHealth(providerOf(ctx, env.key.provider), ref)
+    const why: Record<typeof health, string> = {
+      available: 'the key refused the unwrap',
+      disabled: 'is disabled (run `strongroom key restore` first)',
+      missing: 'is destroyed or deleted in its provider; restore the key object from a backup',
+      unreachable: 'is unreachable (provider down or credentials refused)',
+    }
+    throw new AppError(
+      'KEY_UNAVAILABLE',
+      `Environment '${env.name}' stays locked: key '${env.key.name}' version ${env.key.version} ${why[health]}.`,
+      { cause: e },
+    )
+  }
   dek.dispose()
   return changeEnvironmentState(ctx, env, 'unlock', input.actor)
 }

@@ -12,6 +12,8 @@ export interface TenantKeyVersion {
   readonly current: boolean
   /** Live environments whose DEK is wrapped by this version. */
   readonly environments: number
+  /** Their names, sorted. */
+  readonly environmentNames: readonly string[]
 }
 
 export interface TenantKey {
@@ -21,10 +23,16 @@ export interface TenantKey {
   readonly type: string
   readonly managedBy: 'service' | 'customer'
   readonly currentVersion: number
+  /** The status of the current version: `disabled` after `key revoke`. */
+  readonly status: KeyVersionStatus
   readonly versions: readonly TenantKeyVersion[]
 }
 
-async function keyRow(ctx: ControlContext, tenant: string, name: string) {
+/**
+ * The tenant_keys row of `tenant`'s key `name`.
+ * @throws TENANT_NOT_FOUND, KEY_NOT_FOUND
+ */
+export async function findTenantKeyRow(ctx: ControlContext, tenant: string, name: string) {
   const t = await findTenant(ctx, tenant)
   const row = await ctx.db
     .selectFrom('tenant_keys')
@@ -47,16 +55,17 @@ export async function describeTenantKey(
   tenant: string,
   name: string,
 ): Promise<TenantKey> {
-  const row = await keyRow(ctx, tenant, name)
+  const row = await findTenantKeyRow(ctx, tenant, name)
   const info = await providerOf(ctx, row.provider).describeKey(row.provider_key_id)
   const usage = await ctx.db
     .selectFrom('environments')
-    .select(['key_version', (eb) => eb.fn.countAll<number>().as('n')])
+    .select(['key_version', 'name'])
     .where('key_id', '=', row.id)
     .where('state', '<>', 'purged')
-    .groupBy('key_version')
+    .orderBy('name')
     .execute()
-  const count = new Map(usage.map((u) => [u.key_version, u.n]))
+  const names = new Map<number, string[]>()
+  for (const u of usage) names.set(u.key_version, [...(names.get(u.key_version) ?? []), u.name])
   return {
     name: row.name,
     provider: row.provider,
@@ -64,12 +73,14 @@ export async function describeTenantKey(
     type: info.type,
     managedBy: row.managed_by,
     currentVersion: info.currentVersion,
+    status: info.versions.find((v) => v.version === info.currentVersion)?.status ?? 'destroyed',
     versions: info.versions.map((v) => ({
       version: v.version,
       status: v.status,
       createdAt: v.createdAt.toISOString(),
       current: v.version === info.currentVersion,
-      environments: count.get(v.version) ?? 0,
+      environments: names.get(v.version)?.length ?? 0,
+      environmentNames: names.get(v.version) ?? [],
     })),
   }
 }
@@ -96,7 +107,7 @@ export async function rotateTenantKey(
   ctx: ControlContext,
   input: { tenant: string; name: string; actor: Actor },
 ): Promise<{ key: TenantKey; rewrapped: number; skippedEnvironments: string[] }> {
-  const row = await keyRow(ctx, input.tenant, input.name)
+  const row = await findTenantKeyRow(ctx, input.tenant, input.name)
   const provider = providerOf(ctx, row.provider)
   const rotated = await provider.rotateKey(row.provider_key_id)
   const version = rotated.currentVersion
@@ -200,7 +211,7 @@ export async function retireKeyVersion(
       `Version ${v.version} still wraps the keys of ${v.environments} environment(s); rotate first.`,
     )
   }
-  const row = await keyRow(ctx, input.tenant, input.name)
+  const row = await findTenantKeyRow(ctx, input.tenant, input.name)
   await providerOf(ctx, row.provider).setVersionStatus(
     { keyId: row.provider_key_id, version: v.version },
     'disabled',
