@@ -10,12 +10,15 @@ import type { Logger } from '../shared/logger.ts'
 import type { Random } from '../shared/random.ts'
 import type { Caller } from '../authz/caller.ts'
 import type { Environment } from '../control/environments/environment.ts'
+import { MAX_TOKEN_LENGTH } from '../identity/index.ts'
 import type { Principal } from '../identity/principal.ts'
 import type { TenantId } from '../shared/ids.ts'
 import { API_VERSIONS, type ApiIdentity, type ApiVersion, type ODataHandler } from './context.ts'
 import { StampedCache } from './stamped-cache.ts'
 import { fromFrameworkError, toErrorResponse } from './errors.ts'
+import { refuseImpersonation } from './impersonation.ts'
 import { parseQueryString } from './query-string.ts'
+import { publicBaseUrl } from './urls.ts'
 import type { ServerCredentials } from './tls/local-ca.ts'
 import { HSTS, TLS_CIPHERS, TLS_MIN_VERSION } from './tls/tls-options.ts'
 
@@ -56,7 +59,9 @@ const OIDC_PATH = /^\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/oauth2(?:[/?]|$)/
  */
 export function createApiServer(options: ApiServerOptions): ApiServer {
   const { app, credentials, identity, odata, logger } = options
-  let baseUrl = options.publicUrl ?? app.config.server.publicUrl ?? ''
+  let baseUrl =
+    options.publicUrl ??
+    (app.config.server.publicUrl === undefined ? '' : publicBaseUrl(app.config))
   const caches = {
     tenants: new StampedCache<string | null>(1024),
     principals: new StampedCache<Principal>(10_000),
@@ -120,6 +125,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         await identity.handleOidcRequest(tenant, req.raw, reply.raw)
       } catch (e) {
         const { status, body } = toErrorResponse(e, req.id)
+        if (status >= 500) {
+          logger.log('error', 'api.internal-error', {
+            requestId: req.id,
+            error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+          })
+        }
         if (!reply.raw.headersSent) {
           reply.raw.writeHead(status, { 'content-type': 'application/json' })
           reply.raw.end(JSON.stringify(body))
@@ -166,6 +177,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const environmentUrl = `${baseUrl}/${tenant}/${env}/`
     const token = bearerToken(req.headers.authorization)
+    refuseImpersonation(req.headers)
     // Everything below reads the control plane or the environment; the stamps say whether a
     // cached answer is still exact (see StampedCache).
     const controlStamp = app.control.stamp()
@@ -281,7 +293,8 @@ function unauthorized(): AppError {
 
 // RFC 6750 §2.1: Authorization: Bearer <token>
 function bearerToken(header: string | undefined): string {
-  const m = header === undefined ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/.exec(header)
-  if (m === null || (m[1]?.length ?? 0) > 16_384) throw unauthorized()
+  // RFC 7235 §2.1: the scheme is case-insensitive.
+  const m = header === undefined ? null : /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)
+  if (m === null || (m[1]?.length ?? 0) > MAX_TOKEN_LENGTH) throw unauthorized()
   return m[1] ?? ''
 }

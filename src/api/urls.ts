@@ -3,7 +3,12 @@ import type { Config } from '../config/index.ts'
 /** The public base URL clients use, without a trailing slash. */
 export function publicBaseUrl(config: Config, boundPort?: number): string {
   const configured = config.server.publicUrl
-  if (configured !== undefined) return configured.replace(/\/+$/, '')
+  if (configured !== undefined) {
+    // The same normal form the identity domain uses for issuers and audiences: origin (lower-
+    // case host, default port dropped) plus the path without trailing slashes.
+    const url = new URL(configured)
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+  }
   return `https://localhost:${String(boundPort ?? config.server.port)}`
 }
 

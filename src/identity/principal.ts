@@ -10,6 +10,8 @@ export interface Principal {
   readonly tenantId: TenantId
   /** The token's `iss`. */
   readonly issuer: string
+  /** Whether the issuer is the tenant's built-in provider or an external IdP it trusts. */
+  readonly issuerKind: 'builtin' | 'external'
   /** The token's `sub`. */
   readonly subject: string
   /** The OAuth client the token was issued to (`azp` / `client_id`). */

@@ -24,6 +24,10 @@ export async function resolveCaller(
 ): Promise<Caller> {
   const refuse = () => new AppError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE)
   if (principal.kind !== 'application') throw refuse()
+  // Application users are bound to client ids of the built-in provider only: an external
+  // issuer could mint a token whose client_id equals one of ours. Until users record their
+  // issuer (federation, a later issue), principals of external issuers map to nobody.
+  if (principal.issuerKind !== 'builtin') throw refuse()
   const clientId = principal.clientId.toLowerCase()
   const users = await records.queryRecords(
     env,

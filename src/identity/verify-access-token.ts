@@ -149,6 +149,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         kind: c.sub === c.client_id ? 'application' : 'user',
         tenantId: expected.tenantId,
         issuer: c.iss,
+        issuerKind: trusted.kind === 'builtin' ? 'builtin' : 'external',
         subject: c.sub,
         clientId: c.client_id,
         audience: expected.audience,

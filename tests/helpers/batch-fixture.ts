@@ -68,6 +68,7 @@ export async function openBatchFixture(
       kind: 'application',
       tenantId: env.tenantId,
       issuer: 'test',
+      issuerKind: 'builtin',
       subject: 'test',
       clientId: 'test',
       audience: environmentUrl,

@@ -61,6 +61,7 @@ export async function odataFixture(limits?: Partial<ODataLimits>): Promise<OData
     kind: 'application',
     tenantId: env.tenantId,
     issuer: 'https://localhost:8443/acme/oauth2',
+    issuerKind: 'builtin',
     subject: 'test',
     clientId: 'test',
     audience: 'https://localhost:8443/acme/prod/',

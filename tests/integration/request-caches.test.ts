@@ -157,6 +157,96 @@ describe('request caches never serve stale security decisions', () => {
     assert.equal((await whoAmI()).status, 200)
   })
 
+  it('impersonation is refused (not silently ignored), at the top level and in $batch parts', async () => {
+    const top = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${running.baseUrl}/acme/prod/api/data/v9.2/WhoAmI`,
+        {
+          ca,
+          headers: {
+            authorization: `Bearer ${token}`,
+            MSCRMCallerID: '00000000-0000-0000-0000-000000000001',
+          },
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    assert.equal(top, 400)
+    const batch = [
+      '--batch_x',
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      '',
+      'GET WhoAmI HTTP/1.1',
+      'CallerObjectId: 00000000-0000-0000-0000-000000000001',
+      '',
+      '',
+      '--batch_x--',
+      '',
+    ].join('\r\n')
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${running.baseUrl}/acme/prod/api/data/v9.2/$batch`,
+        {
+          method: 'POST',
+          ca,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'multipart/mixed; boundary=batch_x',
+          },
+        },
+        (res) => {
+          let t = ''
+          res.on('data', (d: Buffer) => (t += d.toString()))
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: t })
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end(batch)
+    })
+    assert.match(r.body, /HTTP\/1\.1 400/)
+    assert.match(r.body, /Impersonation/)
+    assert.doesNotMatch(r.body, /UserId/)
+  })
+
+  it('the Bearer scheme is case-insensitive (RFC 7235)', async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${running.baseUrl}/acme/prod/api/data/v9.2/WhoAmI`,
+        { ca, headers: { authorization: `bearer ${token}` } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    assert.equal(r, 200)
+  })
+
+  it('a principal from an external issuer maps to no application user', async () => {
+    const env = (await findEnvironment(server.control, 'acme', 'prod')).id
+    const principal = await server.identity.verifier.verify(token, {
+      tenantId: (await findEnvironment(server.control, 'acme', 'prod')).tenantId,
+      audience: `${running.baseUrl}/acme/prod/`,
+    })
+    await server.identity.resolveCaller(env, principal)
+    await assert.rejects(
+      server.identity.resolveCaller(env, { ...principal, issuerKind: 'external' }),
+      {
+        code: 'UNAUTHORIZED',
+      },
+    )
+  })
+
   it('a deleted application user is refused on the next request', async () => {
     assert.equal((await whoAmI()).status, 200)
     await other.identity.deleteApplicationUser({ tenant: 'acme', environment: 'prod', clientId })

@@ -133,6 +133,7 @@ describe('token validation (verifier level)', () => {
       kind: 'application',
       tenantId: tenantA,
       issuer: issuerA,
+      issuerKind: 'builtin',
       subject: CLIENT,
       clientId: CLIENT,
       audience: audA,

@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.ts'
 import type { Random } from '../../shared/random.ts'
 import type { ApiRequestContext, ODataHandler, ODataRequest, ODataResponse } from '../context.ts'
 import { toErrorResponse } from '../errors.ts'
+import { refuseImpersonation } from '../impersonation.ts'
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from './limits.ts'
 import type { BatchOperation, ItemResult, OperationResult } from './model.ts'
 import { parseBatch } from './parse-batch.ts'
@@ -78,6 +79,8 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
         }
         return path
       }
+      // Each part is refused on its own, like a top-level request asking to impersonate.
+      refuseImpersonation(op.headers)
       const req: ODataRequest = {
         method: op.method,
         path:
