@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { Deps, Strongroom } from '../app.ts'
+import { startKeyHealthChecks } from '../control/key-health/start-key-health-checks.ts'
 import type { RecordOperations } from '../records/index.ts'
 import { AppError } from '../shared/errors.ts'
 import { createBatchHandler } from './batch/index.ts'
@@ -16,6 +17,8 @@ export interface RunningServer {
   readonly port: number
   /** The local CA certificate clients should trust, or null with an operator certificate. */
   readonly caCertFile: string | null
+  /** Stops the key-health checks, then the server (draining in-flight requests). */
+  stop(): Promise<void>
 }
 
 /**
@@ -79,5 +82,20 @@ export async function startServer(
   )
   const baseUrl = publicBaseUrl(app.config, address.port)
   app.identity.setPublicUrl(baseUrl)
-  return { server, baseUrl, port: address.port, caCertFile: credentials.caCertFile }
+  // Customer keys disabled or destroyed in their provider lock their environments within one
+  // interval (issue #6); an unreachable provider only warns (docs/keys.md).
+  const stopHealthChecks = startKeyHealthChecks(app.control, {
+    intervalMs: app.config.keys.healthCheckIntervalSeconds * 1000,
+    logger: deps.logger,
+  })
+  return {
+    server,
+    baseUrl,
+    port: address.port,
+    caCertFile: credentials.caCertFile,
+    async stop() {
+      await stopHealthChecks()
+      await server.close()
+    },
+  }
 }

@@ -72,7 +72,7 @@ describe('operator-supplied TLS certificate', () => {
     running = await startServer(app, testDeps, { host: '127.0.0.1', port: 0 })
   })
   after(async () => {
-    await running.server.close()
+    await running.stop()
     await app.close()
     dir.remove()
   })

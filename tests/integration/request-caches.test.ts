@@ -101,7 +101,7 @@ describe('request caches never serve stale security decisions', () => {
     token = (JSON.parse(res) as { access_token: string }).access_token
   })
   after(async () => {
-    await running.server.close()
+    await running.stop()
     await other.close()
     await server.close()
     dir.remove()

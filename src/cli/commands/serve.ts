@@ -56,7 +56,7 @@ export const serve = defineCommand({
       )
     }
     await input.io.waitForShutdown()
-    await running.server.close()
+    await running.stop()
     return { ...ready, status: 'stopped' }
   },
   human: () => 'Stopped.\n',
