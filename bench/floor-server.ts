@@ -20,7 +20,7 @@ db.pragma('cache_size = -2048')
 
 const getById = db.prepare('SELECT * FROM account WHERE accountid = ?')
 const query = db.prepare(
-  "SELECT accountid, name, revenue, versionnumber FROM account WHERE lower(name) LIKE lower(?) ESCAPE '\\' LIMIT 50",
+  "SELECT accountid, name, revenue, versionnumber FROM account WHERE lower(name) LIKE lower(?) ESCAPE '\\' ORDER BY accountid LIMIT 50",
 )
 const insert = db.prepare(
   'INSERT INTO account (accountid, name, createdon, modifiedon, createdby, modifiedby, ownerid, owningbusinessunit, statecode, statuscode, versionnumber) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, 1)',
