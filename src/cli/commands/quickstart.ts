@@ -13,7 +13,7 @@ import { defineCommand } from '../command.ts'
  */
 export const quickstart = defineCommand({
   name: 'quickstart',
-  summary: 'Initialise ./data if needed and run a short demo (what `npm start` does for now).',
+  summary: 'Initialise the data directory if needed and run a short offline demo.',
   args: [],
   options: {},
   async run(input) {
@@ -59,5 +59,5 @@ export const quickstart = defineCommand({
   human: (r) =>
     r.steps.map((s) => `• ${s}\n`).join('') +
     `\nEnvironment ${r.environment.tenant}/${r.environment.name} (${r.environment.id}), key ${r.environment.key.name} v${r.environment.key.version}.\n` +
-    'Next: npx strongroom help   (the Web API server arrives with issue #4)\n',
+    'Next: npx strongroom serve (the HTTPS Web API), or npx strongroom help\n',
 })
