@@ -267,6 +267,43 @@ describe('OData queries: options, paging, $count, $expand and scope', () => {
     )
   })
 
+  it("a Basic User can't probe for records it can't see (upsert If-None-Match, @odata.bind)", async () => {
+    // Upsert create-only on someone else's record: 404 like any hidden record, not 412.
+    const hidden = await f.call('PATCH', `accounts(${adminAccount})`, {
+      body: { name: 'probe' },
+      headers: { 'if-none-match': '*' },
+      caller: basic,
+    })
+    assert.equal(hidden.status, 404)
+    const own = await f.call('PATCH', `accounts(${bobAccount})`, {
+      body: { name: 'probe' },
+      headers: { 'if-none-match': '*' },
+      caller: basic,
+    })
+    assert.equal(own.status, 412, 'its own record: "already exists"')
+    // Binding to a record it can't see is refused exactly like binding to one that doesn't exist.
+    const bindHidden = await f.call('POST', 'accounts', {
+      body: { name: 'child', 'parentaccountid@odata.bind': `/accounts(${adminAccount})` },
+      caller: basic,
+    })
+    const bindMissing = await f.call('POST', 'accounts', {
+      body: {
+        name: 'child',
+        'parentaccountid@odata.bind': '/accounts(00000000-0000-0000-0000-0000000000aa)',
+      },
+      caller: basic,
+    })
+    assert.equal(bindHidden.status, 400)
+    assert.deepEqual(bindHidden.body, bindMissing.body)
+    const bindOwn = await f.call('POST', 'accounts', {
+      body: { name: 'child', 'parentaccountid@odata.bind': `/accounts(${bobAccount})` },
+      caller: basic,
+    })
+    assert.equal(bindOwn.status, 204)
+    // Leave the world as the following tests expect it.
+    await f.call('DELETE', `accounts(${entityIdOf(bindOwn)})`)
+  })
+
   it('a Basic User sees only its own rows in queries, expansions and counts', async () => {
     const res = await f.call('GET', 'accounts', { query: { $count: 'true' }, caller: basic })
     assert.equal(res.status, 200)

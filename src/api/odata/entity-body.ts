@@ -39,6 +39,11 @@ export async function parseEntityBody(
   body: unknown,
   schema: EntityBodySchema,
   tableBySet: (set: string) => Promise<TableDef | undefined>,
+  /**
+   * Whether the caller may see record `id` of `table`. A bound record the caller can't see is
+   * refused exactly like one that doesn't exist, so binding can't probe for existence.
+   */
+  canSee: (table: TableDef, id: string) => Promise<boolean> = () => Promise.resolve(true),
 ): Promise<Record<string, unknown>> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AppError('VALIDATION', 'The request body must be a JSON object.', {
@@ -64,7 +69,14 @@ export async function parseEntityBody(
       continue
     }
     if (name.endsWith(BIND)) {
-      const [column, id] = await bind(table, name.slice(0, -BIND.length), value, tableBySet)
+      const [column, id, target] = await bind(table, name.slice(0, -BIND.length), value, tableBySet)
+      if (id !== null && target !== undefined && !(await canSee(target, id))) {
+        throw new AppError(
+          'RECORD_INVALID',
+          `Column '${column.name}': refers to a record that does not exist.`,
+          { details: [{ path: column.name, message: 'refers to a record that does not exist' }] },
+        )
+      }
       setOnce(data, column.name, id)
       continue
     }
@@ -111,7 +123,7 @@ async function bind(
   nav: string,
   value: unknown,
   tableBySet: (set: string) => Promise<TableDef | undefined>,
-): Promise<[ColumnDef, string | null]> {
+): Promise<[ColumnDef, string | null, TableDef | undefined]> {
   let column = table.columns.find((c) => c.name === nav && c.type === 'lookup')
   let target: string | undefined
   if (column !== undefined) {
@@ -133,7 +145,7 @@ async function bind(
       { details: [{ path: quoteName(nav), message: 'no such navigation property' }] },
     )
   }
-  if (value === null) return [column, null]
+  if (value === null) return [column, null, undefined]
   if (typeof value !== 'string' || value.length > MAX_BIND_LENGTH) {
     throw invalid(`${nav}${BIND}`, 'expected a URL such as /accounts(<id>)')
   }
@@ -151,5 +163,5 @@ async function bind(
   ) {
     throw invalid(`${nav}${BIND}`, `the entity set can't be bound to ${column.name}`)
   }
-  return [column, parseRecordKey(key, targetTable)]
+  return [column, parseRecordKey(key, targetTable), targetTable]
 }

@@ -22,14 +22,45 @@ export interface Operation {
   readonly bodySchema: EntityBodySchema
 }
 
+/**
+ * Whether the caller can read record `id` of `table` (recordAccess pushed into SQL). Used so
+ * that answers about records outside the caller's scope look like answers about records that
+ * don't exist.
+ */
+export async function visible(op: Operation, table: TableDef, id: string): Promise<boolean> {
+  let scope
+  try {
+    scope = scopeFor(op, table, 'retrieve')
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'FORBIDDEN') return false
+    throw e
+  }
+  if (scope === undefined) return true
+  try {
+    await op.records.retrieveRecord(op.env, table.name, id, {
+      select: [table.primaryIdColumn],
+      scope,
+    })
+    return true
+  } catch (e) {
+    if (e instanceof AppError && (e.code === 'RECORD_NOT_FOUND' || e.code === 'VALIDATION'))
+      return false
+    throw e
+  }
+}
+
 /** The request body as column values for `table` (see parseEntityBody). */
 export async function entityData(
   op: Operation,
   table: TableDef,
   body: unknown,
 ): Promise<Record<string, unknown>> {
-  return parseEntityBody(table, body, op.bodySchema, async (set) =>
-    (await op.tables()).find((t) => t.entitySetName === set),
+  return parseEntityBody(
+    table,
+    body,
+    op.bodySchema,
+    async (set) => (await op.tables()).find((t) => t.entitySetName === set),
+    (target, id) => visible(op, target, id),
   )
 }
 

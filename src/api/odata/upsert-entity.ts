@@ -4,7 +4,7 @@ import type { ODataResponse } from '../context.ts'
 import { represent } from './create-entity.ts'
 import { parseCondition, type Condition } from './etag.ts'
 import { recordNotFound, withDataverseNotFound } from './odata-errors.ts'
-import { entityData, scopeFor, withScope, type Operation } from './operation.ts'
+import { entityData, scopeFor, visible, withScope, type Operation } from './operation.ts'
 import { singleRecordOptions } from './retrieve-entity.ts'
 
 /** dataverse-spec §7 Concurrency: the 412 messages of Dataverse. */
@@ -96,7 +96,11 @@ export async function upsertEntity(
     try {
       return await create()
     } catch (e) {
-      if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') throw alreadyExists()
+      if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') {
+        // "Already exists" only for a record the caller can see; otherwise answer as for any
+        // record outside its scope, so existence can't be probed (same as the plain upsert).
+        throw (await visible(op, table, id)) ? alreadyExists() : recordNotFound(table.name, id)
+      }
       throw e
     }
   }
