@@ -31,6 +31,11 @@ export interface ODataLimits {
   readonly maxBodyProperties: number
   /** Length of a property name in a request body. */
   readonly maxPropertyNameLength: number
+  /**
+   * Rows one collection-valued $expand may add to a response (as $apply's 50,000): without it
+   * 5,000 parents × 5,000 children would be 25 million rows in one answer.
+   */
+  readonly maxExpandedRows: number
 }
 
 export const DEFAULT_ODATA_LIMITS: ODataLimits = {
@@ -38,6 +43,7 @@ export const DEFAULT_ODATA_LIMITS: ODataLimits = {
   maxExpand: 10,
   maxBodyProperties: 1000,
   maxPropertyNameLength: 128,
+  maxExpandedRows: 50_000,
 }
 
 /** What createODataHandler needs. */

@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/errors.ts'
 import { MAX_TOP, type ParsedQueryOptions, type WhereFactory } from '../../query/index.ts'
 import type { RecordData, RecordScope, TableDef } from '../../records/index.ts'
 import type { CollectionNavigation, SingleNavigation } from './navigation.ts'
@@ -95,7 +96,17 @@ async function expandCollection(
       ? options
       : { ...options, select: [...options.select, link] }
   const groups = new Map<string, Record<string, unknown>[]>()
+  let total = 0
   const add = (rows: readonly RecordData[]): void => {
+    // A response can't grow without bound (ODataLimits.maxExpandedRows): past the limit the
+    // client is told to page the parents smaller.
+    total += rows.length
+    if (total > op.limits.maxExpandedRows) {
+      throw new AppError(
+        'QUERY_TOO_COMPLEX',
+        `The $expand of ${nav.name} returns more than ${String(op.limits.maxExpandedRows)} rows; use a smaller odata.maxpagesize or $top on the expansion.`,
+      )
+    }
     for (const r of rows) {
       const parent = String(r[link])
       let group = groups.get(parent)
