@@ -10,6 +10,8 @@ import { createApiServer, type ApiServer } from './server.ts'
 import { loadOperatorCredentials, loadOrCreateLocalCa } from './tls/local-ca.ts'
 import { publicBaseUrl } from './urls.ts'
 
+export const DEFAULT_DRAIN_MS = 30_000
+
 export interface RunningServer {
   readonly server: ApiServer
   /** https://host:port without a trailing slash. */
@@ -29,7 +31,12 @@ export interface RunningServer {
 export async function startServer(
   app: Strongroom,
   deps: Deps,
-  options: { host?: string | undefined; port?: number | undefined } = {},
+  options: {
+    host?: string | undefined
+    port?: number | undefined
+    /** How long shutdown waits for in-flight requests (default 30 s). */
+    drainMs?: number
+  } = {},
 ): Promise<RunningServer> {
   const { server: settings } = app.config
   let credentials
@@ -95,7 +102,22 @@ export async function startServer(
     caCertFile: credentials.caCertFile,
     async stop() {
       await stopHealthChecks()
-      await server.close()
+      // In-flight requests get up to the drain deadline to finish; past it the process stops
+      // anyway (and says so), so a stuck request can't hold a shutdown forever.
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => {
+          resolve('timeout')
+        }, options.drainMs ?? DEFAULT_DRAIN_MS)
+        timer.unref()
+      })
+      const outcome = await Promise.race([server.close().then(() => 'drained' as const), deadline])
+      clearTimeout(timer)
+      if (outcome === 'timeout') {
+        deps.logger.log('warn', 'api.drain-deadline', {
+          drainMs: options.drainMs ?? DEFAULT_DRAIN_MS,
+        })
+      }
     },
   }
 }
