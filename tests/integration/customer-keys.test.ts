@@ -1,6 +1,10 @@
 // Customer-managed keys end to end (issue #6): keys in an HSM (SoftHSM2) and uploaded (BYOK),
 // encryption policies, rotate, revoke → lock → restore → unlock, the key-health check, revert
 // to the service key, and the canary scan.
+import {
+  disableEnvironment,
+  enableEnvironment,
+} from '../../src/control/environments/change-environment-state.ts'
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import fs from 'node:fs'
@@ -437,14 +441,38 @@ describe('customer-managed keys', { skip: !hasSoftHsm() && 'softhsm2 not install
     assert.ok((await get('dev')).stdout.includes(`${CANARY}-dev`))
   })
 
+  it('a health-check run drops the open handle of an environment another process disabled', async () => {
+    const server = await openApp(dir.path, { env: { STRONGROOM_PKCS11_PIN: pin } })
+    const cli = await openApp(dir.path, { env: { STRONGROOM_PKCS11_PIN: pin } })
+    try {
+      const dev = await findEnvironment(server.control, 'acme', 'dev')
+      await server.records.readProvisionedIds(dev.id)
+      assert.notEqual(server.databases.stamp(dev.id), undefined)
+      await disableEnvironment(cli.control, { tenant: 'acme', name: 'dev', actor: 'test' })
+      await checkKeys(server.control) // no request arrived in the server meanwhile
+      assert.equal(server.databases.stamp(dev.id), undefined, 'the DEK left this process')
+      await enableEnvironment(cli.control, { tenant: 'acme', name: 'dev', actor: 'test' })
+    } finally {
+      await cli.close()
+      await server.close()
+    }
+  })
+
   it('an unreachable provider does not lock (outage is not revocation)', async () => {
     const app = await openApp(dir.path, { env: { STRONGROOM_PKCS11_PIN: pin } })
     try {
+      // A warm handle (the DEK in memory) before the outage…
+      const dev = await findEnvironment(app.control, 'acme', 'dev')
+      await app.records.readProvisionedIds(dev.id)
+      assert.notEqual(app.databases.stamp(dev.id), undefined)
       app.control.providers.get('local')?.close()
       const report = await checkKeys(app.control)
       assert.ok(report.some((k) => k.provider === 'local' && k.health === 'unreachable'))
       assert.ok(report.every((k) => k.locked.length === 0))
       assert.equal((await findEnvironment(app.control, 'acme', 'dev')).state, 'active')
+      // …is dropped: nothing is served without the key, though nothing is locked either.
+      assert.equal(app.databases.stamp(dev.id), undefined)
+      await assert.rejects(app.records.readProvisionedIds(dev.id), { code: 'KEY_UNAVAILABLE' })
     } finally {
       await app.close()
     }

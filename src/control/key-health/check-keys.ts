@@ -1,3 +1,4 @@
+import type { EnvironmentId } from '../../shared/ids.ts'
 import { checkKeyHealth } from '../../keys/check-key-health.ts'
 import type { KeyHealth } from '../../keys/key-provider.ts'
 import type { ControlContext } from '../context.ts'
@@ -28,6 +29,15 @@ export interface KeyVersionHealth {
  * Never throws for one bad key: the others are still checked.
  */
 export async function checkKeys(ctx: ControlContext): Promise<KeyVersionHealth[]> {
+  // An environment that is not active must not keep its DEK in this process (DESIGN invariant
+  // 4), even if no request has arrived since another process locked, disabled or deleted it.
+  const inactive = await ctx.db
+    .selectFrom('environments')
+    .select('id')
+    .where('state', '<>', 'active')
+    .execute()
+  for (const env of inactive) ctx.databases.evict(env.id as EnvironmentId)
+
   const inUse = await ctx.db
     .selectFrom('environments as e')
     .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
@@ -68,6 +78,16 @@ export async function checkKeys(ctx: ControlContext): Promise<KeyVersionHealth[]
         locked: locked.length,
       })
     } else if (health === 'unreachable') {
+      // Not a revocation (no state change), but nothing may be served without the key: warm
+      // handles hold the DEK, so they are closed and every request needs an unwrap, which
+      // fails with KEY_UNAVAILABLE until the provider answers again.
+      const dependents = await ctx.db
+        .selectFrom('environments')
+        .select('id')
+        .where('key_id', '=', key.id)
+        .where('key_version', '=', key.key_version)
+        .execute()
+      for (const env of dependents) ctx.databases.evict(env.id as EnvironmentId)
       ctx.logger.log('warn', 'key-health.unreachable', {
         tenantId: key.tenant_id,
         keyName: key.name,

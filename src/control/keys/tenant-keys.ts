@@ -119,7 +119,7 @@ export async function rotateTenantKey(
     .where('key_version', '<>', version)
     .execute()
 
-  const updates: { id: string; from: number; wrapped: Uint8Array }[] = []
+  const updates: { id: string; from: number; old: Uint8Array; wrapped: Uint8Array }[] = []
   // An environment whose DEK can't be unwrapped (its version disabled, a damaged blob) stays
   // on its version and is reported; it doesn't stop the others from moving.
   const skipped: string[] = []
@@ -147,7 +147,7 @@ export async function rotateTenantKey(
     }
     try {
       const wrapped = await provider.wrap({ keyId: row.provider_key_id, version }, dek, context)
-      updates.push({ id: env.id, from: env.key_version, wrapped })
+      updates.push({ id: env.id, from: env.key_version, old: env.wrapped_dek, wrapped })
     } finally {
       dek.dispose()
     }
@@ -162,6 +162,10 @@ export async function rotateTenantKey(
         .set({ wrapped_dek: u.wrapped, key_version: version, updated_at: at })
         .where('id', '=', u.id)
         .where('key_version', '=', u.from)
+        // Only if the row still holds the DEK this rotation unwrapped under this key: a policy
+        // change (add-env, remove-env) or another rotation that committed meanwhile wins.
+        .where('key_id', '=', row.id)
+        .where('wrapped_dek', '=', u.old)
         .executeTakeFirst()
       rewrapped += Number(r.numUpdatedRows)
     }
