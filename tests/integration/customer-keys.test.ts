@@ -380,6 +380,9 @@ describe('customer-managed keys', { skip: !hasSoftHsm() && 'softhsm2 not install
     assert.equal(errorCode((await get('dev')).stderr), 'ENVIRONMENT_LOCKED')
     const early = await run(['env', 'unlock', 'dev', '--tenant', 'acme'])
     assert.match(early.stderr, /is disabled \(run `strongroom key restore` first\)/)
+    // A revoked key stays revoked: rotating it is refused (it would add an enabled version).
+    const rotate = await run(['key', 'rotate', 'hsm2', '--tenant', 'acme'])
+    assert.equal(errorCode(rotate.stderr), 'INVALID_STATE')
     const restored = await json<{ enabledVersions: number[]; lockedEnvironments: string[] }>([
       'key',
       'restore',

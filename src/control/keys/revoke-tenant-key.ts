@@ -38,6 +38,14 @@ export async function revokeTenantKey(
     await provider.setVersionStatus({ keyId: row.provider_key_id, version: v.version }, 'disabled')
     disabled.push(v.version)
   }
+  // Again after disabling: an add-env or unlock that unwrapped before the disable and committed
+  // after the first pass would otherwise leave an environment active on a revoked key.
+  const lateLocked = await lockKeyEnvironments(ctx, {
+    keyRowId: row.id,
+    actor: input.actor,
+    detail: { reason: 'key revoked' },
+  })
+  locked.push(...lateLocked.filter((id) => !locked.includes(id)))
   await appendHistory(ctx.db, {
     tenantId: row.tenant_id,
     at: isoNow(ctx),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { dekContext } from '../../keys/envelope.ts'
 import type { KeyVersionStatus } from '../../keys/key-provider.ts'
 import { AppError } from '../../shared/errors.ts'
@@ -109,6 +110,15 @@ export async function rotateTenantKey(
 ): Promise<{ key: TenantKey; rewrapped: number; skippedEnvironments: string[] }> {
   const row = await findTenantKeyRow(ctx, input.tenant, input.name)
   const provider = providerOf(ctx, row.provider)
+  // A revoked key stays revoked: rotating would add an enabled version and quietly undo it.
+  const before = await provider.describeKey(row.provider_key_id)
+  const current = before.versions.find((v) => v.version === before.currentVersion)
+  if (current?.status !== 'enabled') {
+    throw new AppError(
+      'INVALID_STATE',
+      `Key '${row.name}' is revoked or disabled; restore it before rotating.`,
+    )
+  }
   const rotated = await provider.rotateKey(row.provider_key_id)
   const version = rotated.currentVersion
   const envs = await ctx.db
@@ -177,6 +187,9 @@ export async function rotateTenantKey(
       detail: { keyName: row.name, version, rewrapped, skipped: skipped.length },
     })
   })
+  // The superseded wrapped DEKs are zeroed in the pages (secure_delete); move the WAL frames
+  // that still hold them into the file and truncate the WAL.
+  await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(ctx.db)
   ctx.logger.log('info', 'key.rotated', {
     tenantId: row.tenant_id,
     version,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Transaction } from 'kysely'
 import { dekContext } from '../../keys/envelope.ts'
 import { AppError } from '../../shared/errors.ts'
@@ -90,6 +91,9 @@ export async function rewrapEnvironmentKey(
       },
     })
   })
+  // The previous wrapped DEK is zeroed in the pages (secure_delete); move the WAL frames that
+  // still hold it into the file and truncate the WAL, so it doesn't linger on disk.
+  await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(ctx.db)
   ctx.logger.log('info', input.action, {
     tenantId: env.tenantId,
     environmentId: env.id,
