@@ -1,3 +1,4 @@
+import { STORAGE_TYPE } from '../records/column-defaults.ts'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import Database from 'better-sqlite3-multiple-ciphers'
@@ -56,22 +57,6 @@ export const ACCOUNT: TableDef = {
     column('parentaccountid', 'lookup', { targets: ['account'] }),
     column('ownerid', 'lookup', { targets: ['systemuser', 'team'] }, { system: true }),
   ],
-}
-
-const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
-  string: 'text',
-  memo: 'text',
-  wholenumber: 'integer',
-  bigint: 'integer',
-  decimal: 'integer',
-  float: 'real',
-  currency: 'integer',
-  boolean: 'integer',
-  datetime: 'text',
-  choice: 'integer',
-  choices: 'text',
-  lookup: 'text',
-  uniqueidentifier: 'text',
 }
 
 /** Stored row, by column name; missing columns are null. */
@@ -203,8 +188,7 @@ export async function openDatabase(
   const db = new Kysely<DynamicDb>({ dialect: new SqliteDialect({ database: sqlite }) })
   let create = db.schema.createTable(table.name)
   for (const c of table.columns) {
-    const type =
-      SQL_TYPES[c.type] === 'text' ? 'text' : SQL_TYPES[c.type] === 'real' ? 'real' : 'integer'
+    const type = STORAGE_TYPE[c.type]
     create = create.addColumn(c.name, type, (col) =>
       c.primary === 'id' ? col.primaryKey().notNull() : col,
     )

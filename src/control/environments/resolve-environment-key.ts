@@ -1,5 +1,5 @@
-import { checkKeyHealth } from '../../keys/check-key-health.ts'
 import { dekContext } from '../../keys/envelope.ts'
+import { checkKeyHealth } from '../../keys/check-key-health.ts'
 import type { KeyProvider } from '../../keys/key-provider.ts'
 import { AppError, isAppError } from '../../shared/errors.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
@@ -33,13 +33,8 @@ export async function resolveEnvironmentKey(
 
 /** True only when the provider positively says the version can't be used any more. */
 async function revoked(provider: KeyProvider, env: Environment): Promise<boolean> {
-  try {
-    const info = await provider.describeKey(env.key.keyId)
-    const version = info.versions.find((v) => v.version === env.key.version)
-    return version === undefined || version.status !== 'enabled'
-  } catch (e) {
-    return isAppError(e) && e.code === 'KEY_NOT_FOUND'
-  }
+  const health = await checkKeyHealth(provider, { keyId: env.key.keyId, version: env.key.version })
+  return health === 'missing' || health === 'disabled'
 }
 
 async function unwrapDek(ctx: ControlContext, env: Environment): Promise<Secret> {

@@ -1,21 +1,9 @@
-import { z } from 'zod'
-import { AppError } from '../../shared/errors.ts'
-import { KEY_TYPES } from '../key-provider.ts'
+import { parseCreateKeyOptions } from '../create-key-options.ts'
 import type { KeyType, ProviderKeyInfo } from '../key-provider.ts'
 import { generateKekMaterial, sealKekMaterial } from './kek-material.ts'
 import type { VaultContext } from './vault-context.ts'
 import { guarded } from './vault-errors.ts'
 import { readKeyInfo } from './vault-rows.ts'
-
-// Labels are shown in CLI output and the admin centre: printable text, bounded length.
-const CreateKeyOptions = z.strictObject({
-  label: z
-    .string()
-    .min(1)
-    .max(256)
-    .regex(/^[^\p{Cc}]+$/u, 'control characters are not allowed'),
-  type: z.enum(KEY_TYPES),
-})
 
 /**
  * Creates a key with version 1 enabled and current.
@@ -26,13 +14,7 @@ export async function createKey(
   ctx: VaultContext,
   opts: { label: string; type: KeyType },
 ): Promise<ProviderKeyInfo> {
-  const parsed = CreateKeyOptions.safeParse(opts)
-  if (!parsed.success) {
-    throw new AppError('VALIDATION', 'The key options are invalid.', {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    })
-  }
-  const { label, type } = parsed.data
+  const { label, type } = parseCreateKeyOptions(opts)
   const material = await generateKekMaterial(type, ctx.random)
   const keyId = ctx.random.uuid()
   const ref = { keyId, version: 1 }

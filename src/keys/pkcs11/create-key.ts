@@ -1,22 +1,10 @@
-import { z } from 'zod'
-import { AppError } from '../../shared/errors.ts'
-import { KEY_TYPES } from '../key-provider.ts'
+import { parseCreateKeyOptions } from '../create-key-options.ts'
 import type { KeyRef, KeyType, ProviderKeyInfo } from '../key-provider.ts'
 import { describeKeyIn } from './describe-key.ts'
 import { destroyQuietly, generateVersion } from './generate-version.ts'
 import type { Pkcs11Context } from './pkcs11-context.ts'
 import type { Pkcs11Handle } from './pkcs11-session.ts'
 import { writeVersionRecord } from './version-records.ts'
-
-// Labels are shown in CLI output and the admin centre: printable text, bounded length.
-const CreateKeyOptions = z.strictObject({
-  label: z
-    .string()
-    .min(1)
-    .max(256)
-    .regex(/^[^\p{Cc}]+$/u, 'control characters are not allowed'),
-  type: z.enum(KEY_TYPES),
-})
 
 /**
  * Generates a version's objects in the token, then its version record. If the record can't be
@@ -53,13 +41,7 @@ export async function createKey(
   ctx: Pkcs11Context,
   opts: { label: string; type: KeyType },
 ): Promise<ProviderKeyInfo> {
-  const parsed = CreateKeyOptions.safeParse(opts)
-  if (!parsed.success) {
-    throw new AppError('VALIDATION', 'The key options are invalid.', {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    })
-  }
-  const { label, type } = parsed.data
+  const { label, type } = parseCreateKeyOptions(opts)
   const keyId = ctx.random.uuid()
   return ctx.session.run(
     async (h) => {
