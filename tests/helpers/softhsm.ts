@@ -89,3 +89,29 @@ function hasLabel(p11: pkcs11js.PKCS11, slot: Buffer, label: string): boolean {
 
 /** A token label without its blank (or, from some modules, NUL) padding. */
 export const trimLabel = (label: string): string => label.replaceAll('\u0000', ' ').trimEnd()
+
+/** A second, independent handle on the token: what an HSM administrator's tool would do. */
+export function adminHandle(token: SoftHsmToken): {
+  p11: pkcs11js.PKCS11
+  session: Buffer
+  slot: Buffer
+} {
+  const p11 = new pkcs11js.PKCS11()
+  p11.load(token.modulePath)
+  try {
+    p11.C_Initialize()
+  } catch (e) {
+    if ((e as { code?: number }).code !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e
+  }
+  const slot = p11
+    .C_GetSlotList(true)
+    .find((s) => trimLabel(p11.C_GetTokenInfo(s).label) === token.tokenLabel)
+  if (slot === undefined) throw new Error('token not found')
+  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION)
+  try {
+    p11.C_Login(session, pkcs11js.CKU_USER, new TextDecoder().decode(token.pin.expose()))
+  } catch (e) {
+    if ((e as { code?: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw e
+  }
+  return { p11, session, slot }
+}

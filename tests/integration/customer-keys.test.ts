@@ -24,7 +24,12 @@ import { silentLogger } from '../../src/shared/logger.ts'
 import { cli, cliJson, tempDir } from '../helpers/cli.ts'
 import { filesContaining } from '../helpers/files.ts'
 import { openApp } from '../helpers/open-app.ts'
-import { createSoftHsmToken, hasSoftHsm, trimLabel, type SoftHsmToken } from '../helpers/softhsm.ts'
+import {
+  adminHandle,
+  createSoftHsmToken,
+  hasSoftHsm,
+  type SoftHsmToken,
+} from '../helpers/softhsm.ts'
 
 interface EnvJson {
   state: string
@@ -52,23 +57,7 @@ function configureHsm(dataDir: string, token: SoftHsmToken, pinFile: string): vo
 
 /** An HSM administrator's own session on the token (not Strongroom's). */
 function destroyInToken(token: SoftHsmToken, keyId: string, version: number): number {
-  const p11 = new pkcs11js.PKCS11()
-  p11.load(token.modulePath)
-  try {
-    p11.C_Initialize()
-  } catch (e) {
-    if ((e as { code?: number }).code !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e
-  }
-  const slot = p11
-    .C_GetSlotList(true)
-    .find((s) => trimLabel(p11.C_GetTokenInfo(s).label) === token.tokenLabel)
-  if (slot === undefined) throw new Error('token not found')
-  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION)
-  try {
-    p11.C_Login(session, pkcs11js.CKU_USER, new TextDecoder().decode(token.pin.expose()))
-  } catch (e) {
-    if ((e as { code?: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw e
-  }
+  const { p11, session } = adminHandle(token)
   p11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_ID, value: objectId({ keyId, version }) }])
   const found = p11.C_FindObjects(session, 10)
   p11.C_FindObjectsFinal(session)

@@ -12,7 +12,7 @@ import type { ErrorCode } from '../../src/shared/errors.ts'
 import { capturingLogger } from '../../src/shared/logger.ts'
 import { cryptoRandom } from '../../src/shared/random.ts'
 import { Secret } from '../../src/shared/secret.ts'
-import { createSoftHsmToken, hasSoftHsm, trimLabel } from '../helpers/softhsm.ts'
+import { adminHandle, createSoftHsmToken, hasSoftHsm } from '../helpers/softhsm.ts'
 import type { SoftHsmToken } from '../helpers/softhsm.ts'
 
 const code =
@@ -22,28 +22,6 @@ const code =
 const clock = fixedClock(new Date('2030-01-01T00:00:00.000Z'))
 const ctxA = dekContext({ purpose: 'environment-db', tenantId: 't-1', environmentId: 'env-a' })
 const ctxB = dekContext({ purpose: 'environment-db', tenantId: 't-1', environmentId: 'env-b' })
-
-/** A second, independent handle on the token: what an HSM administrator's tool would do. */
-function adminHandle(token: SoftHsmToken): { p11: pkcs11js.PKCS11; session: Buffer; slot: Buffer } {
-  const p11 = new pkcs11js.PKCS11()
-  p11.load(token.modulePath)
-  try {
-    p11.C_Initialize()
-  } catch (e) {
-    if ((e as { code?: number }).code !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e
-  }
-  const slot = p11
-    .C_GetSlotList(true)
-    .find((s) => trimLabel(p11.C_GetTokenInfo(s).label) === token.tokenLabel)
-  if (slot === undefined) throw new Error('token not found')
-  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION)
-  try {
-    p11.C_Login(session, pkcs11js.CKU_USER, new TextDecoder().decode(token.pin.expose()))
-  } catch (e) {
-    if ((e as { code?: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw e
-  }
-  return { p11, session, slot }
-}
 
 function objectsOf(
   admin: { p11: pkcs11js.PKCS11; session: Buffer },
