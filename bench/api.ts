@@ -125,7 +125,37 @@ async function stop(child: ChildProcess) {
   child.kill('SIGTERM')
   await once(child, 'exit')
 }
-function load(job: object, extraEnv: Record<string, string>): Promise<Record<string, number>> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; 0 elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields =
+      readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? []
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ = 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * Runs a load phase and adds the server's CPU time per request (`cpuUs`): unlike req/s it
+ * hardly moves when other work shares the machine, so it compares code changes fairly.
+ */
+async function load(
+  job: object,
+  extraEnv: Record<string, string>,
+  serverPid?: number,
+): Promise<Record<string, number>> {
+  const before = cpuSeconds(serverPid)
+  const result = await runLoad(job, extraEnv)
+  const used = cpuSeconds(serverPid) - before
+  const total = result['total'] ?? 0
+  return { ...result, cpuUs: total > 0 ? Math.round((used * 1e6) / total) : 0 }
+}
+
+function runLoad(job: object, extraEnv: Record<string, string>): Promise<Record<string, number>> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [resolve('build/bench/load.js')], {
       env: { PATH: process.env['PATH'] ?? '', ...extraEnv },
@@ -186,6 +216,19 @@ const auth = {
   'odata-version': '4.0',
 }
 const tls = { NODE_EXTRA_CA_CERTS: caFile }
+if (process.env['BENCH_SHOW_RESPONSE'] === '1') {
+  await new Promise<void>((res) => {
+    const r = request(`${api}accounts(${sample[0] ?? ''})`, { ca, headers: auth }, (resp) => {
+      let n = 0
+      resp.on('data', (d: Buffer) => (n += d.length))
+      resp.on('end', () => {
+        log(JSON.stringify({ status: resp.statusCode, headers: resp.rawHeaders, bytes: n }))
+        res()
+      })
+    })
+    r.end()
+  })
+}
 const common = { connections: CONNECTIONS, seconds: SECONDS }
 const phases = new Set(values.only.split(','))
 const skipped = { rps: 0, p50: 0, p99: 0 }
@@ -195,6 +238,7 @@ const fullGet = !phases.has('get')
   : await load(
       { ...common, url: `${api}accounts(`, suffix: ')', method: 'GET', headers: auth, ids: sample },
       tls,
+      server.child.pid,
     )
 log(JSON.stringify(fullGet))
 log('full stack: query…')
@@ -208,6 +252,7 @@ const fullQuery = !phases.has('query')
         headers: auth,
       },
       tls,
+      server.child.pid,
     )
 log(JSON.stringify(fullQuery))
 log('full stack: create…')
@@ -222,6 +267,7 @@ const fullCreate = !phases.has('create')
         body: JSON.stringify({ name: 'Created by bench' }),
       },
       tls,
+      server.child.pid,
     )
 log(JSON.stringify(fullCreate))
 await stop(server.child)
@@ -239,11 +285,16 @@ const floorGet = !phases.has('get')
   : await load(
       { ...common, url: `${floorUrl}accounts/`, method: 'GET', headers: {}, ids: sample },
       {},
+      floor.child.pid,
     )
 log(JSON.stringify(floorGet))
 const floorQuery = !phases.has('query')
   ? skipped
-  : await load({ ...common, url: `${floorUrl}accounts?q=99`, method: 'GET', headers: {} }, {})
+  : await load(
+      { ...common, url: `${floorUrl}accounts?q=99`, method: 'GET', headers: {} },
+      {},
+      floor.child.pid,
+    )
 log(JSON.stringify(floorQuery))
 const floorCreate = !phases.has('create')
   ? skipped
@@ -260,6 +311,7 @@ const floorCreate = !phases.has('create')
         }),
       },
       {},
+      floor.child.pid,
     )
 log(JSON.stringify(floorCreate))
 await stop(floor.child)
@@ -292,6 +344,7 @@ const tlsFloorGet = !phases.has('get')
   : await load(
       { ...common, url: `${tlsFloorUrl}accounts/`, method: 'GET', headers: {}, ids: sample },
       tls,
+      tlsFloor.child.pid,
     )
 log(JSON.stringify(tlsFloorGet))
 await stop(tlsFloor.child)

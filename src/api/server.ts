@@ -25,6 +25,8 @@ import { HSTS, TLS_CIPHERS, TLS_MIN_VERSION } from './tls/tls-options.ts'
 /** dataverse-spec §7: GET URLs up to 32 KB. Node's default header limit (16 KiB) is raised. */
 export const MAX_URL_LENGTH = 32_768
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
+/** Idle keep-alive connections stay open this long (clients reuse them across requests). */
+const KEEP_ALIVE_MS = 75_000
 
 export interface ApiServerOptions {
   readonly app: Strongroom
@@ -70,8 +72,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
 
   const fastify = Fastify({
-    serverFactory: (handler) =>
-      createHttpsServer(
+    serverFactory: (handler) => {
+      const server = createHttpsServer(
         {
           key: credentials.keyPem,
           cert: credentials.certPem,
@@ -81,11 +83,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           maxHeaderSize: 64 * 1024,
         },
         handler,
-      ),
+      )
+      // fastify applies its keepAliveTimeout only to servers it creates itself.
+      server.keepAliveTimeout = KEEP_ALIVE_MS
+      return server
+    },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestTimeout: options.requestTimeoutMs ?? 120_000,
     connectionTimeout: 130_000,
-    keepAliveTimeout: 75_000,
+    keepAliveTimeout: KEEP_ALIVE_MS,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     logger: false,

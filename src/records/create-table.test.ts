@@ -288,6 +288,9 @@ describe('createTable and addColumn', () => {
     assert.ok(!before.columns.some((c) => c.name === 'new_nickname'))
     await other.addColumn(f.env, 'contact', { name: 'new_nickname', type: 'string' })
     await other.createTable(f.env, { name: 'new_fromcli', ownership: 'organization' })
+    // Another process's commit is seen from the next turn of the event loop (the change stamp
+    // reads SQLite's data_version once per turn); a real other process is never in this turn.
+    await new Promise((resolve) => setImmediate(resolve))
     const after = await f.service.getTable(f.env, 'contact')
     assert.ok(after.columns.some((c) => c.name === 'new_nickname'))
     const id = await f.service.createRecord(f.env, 'contact', { new_nickname: 'Nick' }, actor())

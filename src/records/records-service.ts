@@ -11,6 +11,7 @@ import { createTable, type CreateTableInput } from './create-table.ts'
 import { deleteRecord, type DeleteRecordOptions } from './delete-record.ts'
 import { getTable } from './get-table.ts'
 import type { RecordsContext } from './internal/context.ts'
+import { StatementCache } from './internal/statement-cache.ts'
 import { CatalogCache } from './internal/table-catalog.ts'
 import { listTables } from './list-tables.ts'
 import type { ColumnDef, RecordData, TableDef } from './model.ts'
@@ -112,6 +113,7 @@ export interface RecordsService extends RecordOperations {
 export function createRecordsService(options: RecordsServiceOptions): RecordsService {
   const { databases, clock, random } = options
   const catalogs = new CatalogCache(options.metadataCacheCapacity ?? 256)
+  const statements = new StatementCache()
   // The environments whose connection the current async context holds in a unit of work.
   const holding = new AsyncLocalStorage<ReadonlySet<EnvironmentId>>()
   const run = <T>(env: EnvironmentId, fn: (ctx: RecordsContext) => Promise<T>): Promise<T> => {
@@ -123,9 +125,11 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         ),
       )
     }
-    return databases.use(env, (db) =>
+    return databases.use(env, (db, reader) =>
       fn({
         db,
+        reader,
+        statements,
         clock,
         random,
         // The stamp is read before the catalog is checked, so a change after it is seen.

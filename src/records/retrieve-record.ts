@@ -28,12 +28,31 @@ export async function retrieveRecord(
   const table = findTable(await ctx.catalog(ctx.db), tableName)
   const columns = selectedColumns(table, options.select)
   const scope = options.scope
-  let query = ctx.db
-    .selectFrom(table.name)
-    .select(columns.map((c) => c.name))
-    .where(table.primaryIdColumn, '=', recordId)
-  if (scope !== undefined) query = query.where((eb) => scope.where(eb, table))
-  const row = await query.executeTakeFirst()
+  const query = () => {
+    const q = ctx.db
+      .selectFrom(table.name)
+      .select(columns.map((c) => c.name))
+      .where(table.primaryIdColumn, '=', recordId)
+    return scope === undefined ? q : q.where((eb) => scope.where(eb, table))
+  }
+  // The hot path: one synchronous statement when no transaction holds the connection; the
+  // unscoped statement's SQL is compiled once per table and column list (its one parameter
+  // is the id).
+  let found: { readonly row: Record<string, unknown> | undefined } | undefined
+  if (ctx.reader !== undefined) {
+    if (scope === undefined && ctx.statements !== undefined) {
+      const text = ctx.statements.get(
+        table,
+        `get:${columns.map((c) => c.name).join(',')}`,
+        () => query().compile().sql,
+      )
+      found = ctx.reader.tryGet(text, [recordId])
+    } else {
+      const compiled = query().compile()
+      found = ctx.reader.tryGet(compiled.sql, compiled.parameters)
+    }
+  }
+  const row = found === undefined ? await query().executeTakeFirst() : found.row
   if (row === undefined) throw await missingRecord(ctx.db, table, recordId, 'retrieve', scope)
   return toRecord(columns, row)
 }

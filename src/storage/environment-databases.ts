@@ -8,7 +8,7 @@ import { Lru } from '../shared/lru.ts'
 import type { Secret } from '../shared/secret.ts'
 import { openEncryptedDatabase, type PageCipher } from './sqlite/open-encrypted-database.ts'
 import { createChangeStamp, type ChangeStamp } from './sqlite/change-stamp.ts'
-import { sqliteDialect } from './sqlite/sqlite-dialect.ts'
+import { sqliteDialect, type SyncReader } from './sqlite/sqlite-dialect.ts'
 
 /** Tables are defined at run time, so the database type is open. */
 export type DynamicDb = Record<string, Record<string, unknown>>
@@ -41,6 +41,7 @@ export interface EnvironmentDatabasesOptions {
 interface Entry {
   readonly raw: Database.Database
   readonly db: EnvDb
+  readonly reader: SyncReader
   readonly changes: ChangeStamp
   refs: number
   closing: boolean
@@ -51,8 +52,11 @@ interface Entry {
  * number of environments on disk with bounded open files and memory (capacity × page cache).
  */
 export interface EnvironmentDatabases {
-  /** Runs `fn` with the environment's database, opening it first if it is cold. */
-  use<T>(id: EnvironmentId, fn: (db: EnvDb) => Promise<T>): Promise<T>
+  /**
+   * Runs `fn` with the environment's database, opening it first if it is cold; `reader` runs
+   * single reads on the same connection without Kysely's hand-off when no transaction holds it.
+   */
+  use<T>(id: EnvironmentId, fn: (db: EnvDb, reader: SyncReader) => Promise<T>): Promise<T>
   /** Creates the database file of a new environment, keyed with `key`, and runs onOpen. */
   create(id: EnvironmentId, key: Secret): Promise<void>
   /** Closes the handle (when idle) and forgets its key: used on lock, delete and purge. */
@@ -103,21 +107,19 @@ export function createEnvironmentDatabases(
       key.dispose()
     }
     const changes = createChangeStamp(raw)
-    const db = new Kysely<DynamicDb>({
-      plugins: [changes.plugin],
-      dialect: sqliteDialect({
-        database: raw,
-        safeIntegers: true,
-        corruptCode: 'DATABASE_CORRUPT',
-      }),
+    const dialect = sqliteDialect({
+      database: raw,
+      safeIntegers: true,
+      corruptCode: 'DATABASE_CORRUPT',
     })
+    const db = new Kysely<DynamicDb>({ plugins: [changes.plugin], dialect })
     try {
       await options.onOpen(db)
     } catch (e) {
       raw.close()
       throw e
     }
-    return { raw, db, changes, refs: 0, closing: false }
+    return { raw, db, reader: dialect.reader, changes, refs: 0, closing: false }
   }
 
   // Ids evicted while their open was in flight: the opened handle must not be cached (a lock
@@ -160,7 +162,7 @@ export function createEnvironmentDatabases(
     async use(id, fn) {
       const entry = await acquire(id)
       try {
-        return await fn(entry.db)
+        return await fn(entry.db, entry.reader)
       } finally {
         entry.refs -= 1
         if (entry.closing && entry.refs === 0 && entry.raw.open) entry.raw.close()

@@ -12,5 +12,10 @@ export {
   type OpenDatabaseOptions,
   type PageCipher,
 } from './sqlite/open-encrypted-database.ts'
-export { sqliteDialect, type SqliteDialectOptions } from './sqlite/sqlite-dialect.ts'
+export {
+  sqliteDialect,
+  type SqliteDialect,
+  type SqliteDialectOptions,
+  type SyncReader,
+} from './sqlite/sqlite-dialect.ts'
 export { createChangeStamp, type ChangeStamp } from './sqlite/change-stamp.ts'

@@ -1,6 +1,7 @@
-import type { EnvDb } from '../../storage/index.ts'
+import type { EnvDb, SyncReader } from '../../storage/index.ts'
 import type { Clock } from '../../shared/clock.ts'
 import type { Random } from '../../shared/random.ts'
+import type { StatementCache } from './statement-cache.ts'
 import type { TableCatalog } from './table-catalog.ts'
 
 /** What every operation gets: one environment's database and the injected dependencies. */
@@ -10,6 +11,10 @@ export interface RecordsContext {
   readonly random: Random
   /** The environment's table catalog as seen through `db` (pass the transaction inside one). */
   readonly catalog: (db: EnvDb) => Promise<TableCatalog>
+  /** Single reads outside a transaction (absent inside a unit of work: use `db`). */
+  readonly reader?: SyncReader
+  /** Compiled SQL of hot statements, reused across calls. */
+  readonly statements?: StatementCache
 }
 
 /** 'YYYY-MM-DDTHH:MM:SSZ' of the clock's now, the datetime storage form. */

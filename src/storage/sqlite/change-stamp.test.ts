@@ -61,8 +61,31 @@ describe('change stamp', () => {
     await a.db.selectFrom('t').selectAll().execute()
     const before = a.stamp.current()
     await b.db.insertInto('t').values({ v: 'from b' }).execute()
+    await nextTurn()
     assert.notEqual(a.stamp.current(), before)
     a.raw.close()
     b.raw.close()
   })
+
+  it('reads data_version once per turn of the event loop', async () => {
+    const a = open()
+    const b = open()
+    const before = a.stamp.current()
+    await b.db.insertInto('t').values({ v: 'same turn' }).execute()
+    // Same turn: as if read at its start (no other process can commit inside it for real).
+    assert.equal(a.stamp.current(), before)
+    await nextTurn()
+    const after = a.stamp.current()
+    assert.notEqual(after, before)
+    // This connection's own writes move the stamp at once, in the same turn.
+    await a.db.insertInto('t').values({ v: 'own' }).execute()
+    assert.notEqual(a.stamp.current(), after)
+    a.raw.close()
+    b.raw.close()
+  })
 })
+
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    setImmediate(resolve)
+  })

@@ -19,6 +19,11 @@ import {
  * another node) commits, and the plugin counts this connection's own writes and DDL. Caches
  * keyed by the stamp are therefore never stale — a lock, a role change or a deleted client
  * takes effect on the next request.
+ *
+ * `PRAGMA data_version` is read at most once per turn of the event loop: every request served
+ * in the same turn sees the value read first in it, as if all had read it at that moment (a
+ * commit by another process can land between reading a stamp and using it either way). The
+ * count of this connection's own writes is always current.
  */
 export interface ChangeStamp {
   /** A value that differs whenever the database may have changed. */
@@ -35,6 +40,17 @@ export function createChangeStamp(raw: Database.Database): ChangeStamp {
   const epoch = randomBytes(9).toString('base64url')
   let localWrites = 0
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  let version: string | undefined
+  const forget = (): void => {
+    version = undefined
+  }
+  const readVersion = (): string => {
+    if (version === undefined) {
+      version = String(dataVersion.get())
+      setImmediate(forget).unref()
+    }
+    return version
+  }
   const writes = (node: RootOperationNode): boolean =>
     InsertQueryNode.is(node) ||
     UpdateQueryNode.is(node) ||
@@ -45,7 +61,7 @@ export function createChangeStamp(raw: Database.Database): ChangeStamp {
     node.kind.startsWith('Drop') ||
     (RawNode.is(node) && !READ_ONLY_RAW.test(node.sqlFragments.join('')))
   return {
-    current: () => `${epoch}:${String(dataVersion.get())}:${String(localWrites)}`,
+    current: () => `${epoch}:${readVersion()}:${String(localWrites)}`,
     plugin: {
       transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
         // Counted before the statement runs, so a value cached while a write is in flight is

@@ -26,30 +26,63 @@ export interface SqliteDialectOptions {
 }
 
 /**
+ * Runs one read statement synchronously when the connection is free, skipping Kysely's
+ * connection hand-off (the hot path of point reads).
+ */
+export interface SyncReader {
+  /**
+   * The first row of `sql` (a SELECT) with `params`, in `{ row }` (`row` undefined when there is
+   * none); or undefined, without running anything, when a transaction holds the connection —
+   * then go through Kysely, which waits for it.
+   *
+   * @throws AppError SERVICE_BUSY, the dialect's corruption code, or the driver's error
+   */
+  tryGet(
+    sql: string,
+    params: readonly unknown[],
+  ): { readonly row: Record<string, unknown> | undefined } | undefined
+}
+
+/** A dialect for one connection, and the synchronous reader that shares its lock. */
+export type SqliteDialect = Dialect & { readonly reader: SyncReader }
+
+/**
  * Kysely dialect over one better-sqlite3 connection. Unlike kysely's own SQLite driver it
  * (1) serialises every statement and transaction on the connection with a mutex, so a
  * transaction that awaits never lets another caller's statements run inside it;
  * (2) starts write transactions with BEGIN IMMEDIATE, so two processes (CLI and server) never
  * deadlock upgrading a read lock; and (3) caches prepared statements by SQL text.
  */
-export function sqliteDialect(options: SqliteDialectOptions): Dialect {
+export function sqliteDialect(options: SqliteDialectOptions): SqliteDialect {
+  const mutex = new Mutex()
+  const connection = new LockingSqliteConnection(options)
+  const db = options.database
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new LockingSqliteDriver(options),
+    createDriver: () => new LockingSqliteDriver(db, mutex, connection),
     createQueryCompiler: () => new SqliteQueryCompiler(),
-    createIntrospector: (db: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(db),
+    createIntrospector: (k: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(k),
+    reader: {
+      tryGet(sql, params) {
+        // A held lock means a transaction is open across awaits: its uncommitted rows must not
+        // be read from outside it.
+        if (mutex.held || db.inTransaction) return undefined
+        return { row: connection.getNow(sql, params) }
+      },
+    },
   }
 }
 
 class LockingSqliteDriver implements Driver {
-  readonly #mutex = new Mutex()
+  readonly #mutex: Mutex
   readonly #connection: LockingSqliteConnection
   readonly #db: Database.Database
   #release: (() => void) | undefined
 
-  constructor(options: SqliteDialectOptions) {
-    this.#db = options.database
-    this.#connection = new LockingSqliteConnection(options)
+  constructor(db: Database.Database, mutex: Mutex, connection: LockingSqliteConnection) {
+    this.#db = db
+    this.#mutex = mutex
+    this.#connection = connection
   }
 
   async init(): Promise<void> {
@@ -118,18 +151,29 @@ class LockingSqliteConnection implements DatabaseConnection {
       const { changes } = stmt.run(params)
       return Promise.resolve({ numAffectedRows: BigInt(changes), rows: [] })
     } catch (e) {
-      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') {
-        return Promise.reject(
-          new AppError('SERVICE_BUSY', 'The database is busy; retry.', { cause: e }),
-        )
-      }
-      if (isCorruptionError(e)) {
-        return Promise.reject(
-          new AppError(this.#corruptCode, 'The database file is damaged.', { cause: e }),
-        )
-      }
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+      return Promise.reject(this.#mapError(e))
     }
+  }
+
+  /** The first row of a read statement, now. The caller holds or has checked the lock. */
+  getNow(sql: string, params: readonly unknown[]): Record<string, unknown> | undefined {
+    try {
+      const stmt = this.#prepare(sql)
+      if (!stmt.reader) throw new Error('getNow runs read statements only')
+      return stmt.get(params) as Record<string, unknown> | undefined
+    } catch (e) {
+      throw this.#mapError(e)
+    }
+  }
+
+  #mapError(e: unknown): Error {
+    if ((e as { code?: unknown }).code === 'SQLITE_BUSY') {
+      return new AppError('SERVICE_BUSY', 'The database is busy; retry.', { cause: e })
+    }
+    if (isCorruptionError(e)) {
+      return new AppError(this.#corruptCode, 'The database file is damaged.', { cause: e })
+    }
+    return e instanceof Error ? e : new Error(String(e))
   }
 
   // eslint-disable-next-line require-yield, @typescript-eslint/require-await -- streaming is not offered on this driver
