@@ -135,7 +135,10 @@ async function writeKey(
     throw new AppError(
       'RECORD_DUPLICATE',
       `Records of '${table.name}' already share values of ${key.columns.join(', ')}; make them unique (or empty) before creating the key '${key.name}'.`,
-      { cause: e, details: [{ path: 'columns', message: 'existing records have duplicate values' }] },
+      {
+        cause: e,
+        details: [{ path: 'columns', message: 'existing records have duplicate values' }],
+      },
     )
   }
 }

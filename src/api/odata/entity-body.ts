@@ -44,6 +44,11 @@ export async function parseEntityBody(
    * refused exactly like one that doesn't exist, so binding can't probe for existence.
    */
   canSee: (table: TableDef, id: string) => Promise<boolean> = () => Promise.resolve(true),
+  /**
+   * The id of the record a bind URL's key addresses (a GUID or an alternate key), undefined
+   * when no record has that alternate key. Default: GUID keys only.
+   */
+  resolveKey: (table: TableDef, key: string) => Promise<string | undefined> = idOnly,
 ): Promise<Record<string, unknown>> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AppError('VALIDATION', 'The request body must be a JSON object.', {
@@ -69,15 +74,24 @@ export async function parseEntityBody(
       continue
     }
     if (name.endsWith(BIND)) {
-      const [column, id, target] = await bind(table, name.slice(0, -BIND.length), value, tableBySet)
-      if (id !== null && target !== undefined && !(await canSee(target, id))) {
+      const [column, key, target] = await bind(
+        table,
+        name.slice(0, -BIND.length),
+        value,
+        tableBySet,
+      )
+      const id = key === null || target === undefined ? null : await resolveKey(target, key)
+      if (
+        key !== null &&
+        (id === undefined || (id !== null && target !== undefined && !(await canSee(target, id))))
+      ) {
         throw new AppError(
           'RECORD_INVALID',
           `Column '${column.name}': refers to a record that does not exist.`,
           { details: [{ path: column.name, message: 'refers to a record that does not exist' }] },
         )
       }
-      setOnce(data, column.name, id)
+      setOnce(data, column.name, id ?? null)
       continue
     }
     const column = columns.get(name)
@@ -124,6 +138,7 @@ async function bind(
   value: unknown,
   tableBySet: (set: string) => Promise<TableDef | undefined>,
 ): Promise<[ColumnDef, string | null, TableDef | undefined]> {
+  // Returns the key text of the bound URL (the caller resolves it), null to unbind.
   let column = table.columns.find((c) => c.name === nav && c.type === 'lookup')
   let target: string | undefined
   if (column !== undefined) {
@@ -163,5 +178,23 @@ async function bind(
   ) {
     throw invalid(`${nav}${BIND}`, `the entity set can't be bound to ${column.name}`)
   }
-  return [column, parseRecordKey(key, targetTable), targetTable]
+  return [column, decodeKey(key), targetTable]
+}
+
+/** A bind URL's key, percent-decoded when it is validly encoded (clients encode key values). */
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key)
+  } catch {
+    return key
+  }
+}
+
+/** The default key resolver: a GUID or `<primaryid>=<guid>` only. */
+function idOnly(table: TableDef, key: string): Promise<string | undefined> {
+  const parsed = parseRecordKey(key, table)
+  if (parsed.kind === 'id') return Promise.resolve(parsed.id)
+  return Promise.reject(
+    new AppError('QUERY_UNSUPPORTED', 'Alternate keys are not resolved in this context.'),
+  )
 }

@@ -1,7 +1,8 @@
 import { AppError } from '../../shared/errors.ts'
 
 /** SQLite's message: `UNIQUE constraint failed: account.accountnumber, account.name`. */
-const UNIQUE_FAILED = /^UNIQUE constraint failed: ((?:[a-z][a-z0-9_]{0,49}\.[a-z][a-z0-9_]{0,49}(?:, )?){1,16})$/
+const UNIQUE_FAILED =
+  /^UNIQUE constraint failed: ((?:[a-z][a-z0-9_]{0,49}\.[a-z][a-z0-9_]{0,49}(?:, )?){1,16})$/
 
 /** Whether `e` is SQLite's UNIQUE (or PRIMARY KEY) constraint failure. */
 export const isUniqueViolation = (e: unknown): boolean => {
@@ -18,7 +19,9 @@ export function duplicateFromConstraint(e: unknown): AppError | undefined {
   if (!isUniqueViolation(e)) return undefined
   const message = (e as { message?: unknown }).message
   const m = typeof message === 'string' ? UNIQUE_FAILED.exec(message) : null
-  const columns = m?.[1]?.split(', ').map((qualified) => qualified.slice(qualified.indexOf('.') + 1))
+  const columns = m?.[1]
+    ?.split(', ')
+    .map((qualified) => qualified.slice(qualified.indexOf('.') + 1))
   const table = m?.[1]?.slice(0, m[1].indexOf('.'))
   return new AppError(
     'RECORD_DUPLICATE',

@@ -8,10 +8,7 @@ import { duplicateFromConstraint } from './unique-violation.ts'
  * enclosing unit of work decides commit or rollback. A UNIQUE violation (an alternate key's
  * index) becomes RECORD_DUPLICATE, never an internal error.
  */
-export async function writeTransaction<T>(
-  db: EnvDb,
-  fn: (trx: EnvDb) => Promise<T>,
-): Promise<T> {
+export async function writeTransaction<T>(db: EnvDb, fn: (trx: EnvDb) => Promise<T>): Promise<T> {
   try {
     return await (db.isTransaction ? fn(db) : db.transaction().execute(fn))
   } catch (e) {
