@@ -82,7 +82,7 @@ export async function loadCatalog(db: EnvDb, schemaVersion: bigint): Promise<Tab
   for (const t of tables) {
     const ownership = t['ownership']
     if (ownership !== 'user' && ownership !== 'organization') throw corrupt()
-    const def: TableDef = {
+    let def: TableDef = {
       name: String(t['name']),
       entitySetName: String(t['entity_set_name']),
       displayName: String(t['display_name']),
@@ -91,8 +91,9 @@ export async function loadCatalog(db: EnvDb, schemaVersion: bigint): Promise<Tab
       primaryNameColumn: String(t['primary_name']),
       system: Number(t['system']) === 1,
       columns: columnsOf.get(String(t['name'])) ?? [],
-      keys: keysOf.get(String(t['name'])) ?? [],
     }
+    const keys = keysOf.get(def.name)
+    if (keys !== undefined) def = { ...def, keys }
     byName.set(def.name, def)
     byEntitySet.set(def.entitySetName, def)
   }
