@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { RecordOperations } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
@@ -125,6 +126,7 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
         const out: OperationResult[] = []
         let spent = 0
         for (const op of operations) {
+          await nextTurn()
           // The client is gone: roll the whole change set back rather than commit it unseen.
           if (signal?.aborted === true) throw new ClientGone()
           const settled = settleResult(await run(handler, ctx, op, created))
@@ -182,6 +184,10 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
     const budget: Budget = { left: limits.maxResponseBytes }
     let failure: ODataResponse | undefined
     for (const item of batch.items) {
+      // Each request settles synchronously in SQLite, so without this turn of the event loop a
+      // batch would run to its end before the server even saw the client close its socket
+      // (or any other request got a look in).
+      await nextTurn()
       // The client went away (socket closed): stop, run nothing more for nobody.
       if (req.signal?.aborted === true) break
       const result: ItemResult =
