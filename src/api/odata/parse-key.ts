@@ -144,7 +144,13 @@ function clientValue(column: ColumnDef, literal: Literal): unknown {
     case 'uniqueidentifier':
       if (literal.kind === 'guid' || literal.kind === 'string') return literal.value
       throw mistyped(column)
-    default:
+    case 'string':
+    case 'memo':
+    case 'choices':
+    case 'currency':
+    case 'float':
+    case 'boolean':
+      // Only string reaches here (keys take no other of these types); the rest for the switch.
       if (literal.kind !== 'string') throw mistyped(column)
       return literal.value
   }
