@@ -42,6 +42,12 @@ const INHERITED = /^(?:odata-version|odata-maxversion|accept-language|callerobje
  * as Dataverse does, answers with that failure's status (the responses so far in the body);
  * with it, every request runs and the batch answers 200 with `Preference-Applied`.
  *
+ * Bounds: the responses together may take `limits.maxResponseBytes` (64 MiB); the request
+ * whose response crosses it answers 413 BATCH_RESPONSE_TOO_LARGE (its change set rolled back)
+ * and the batch stops there, whatever continue-on-error says. When `req.signal` aborts (the
+ * client closed its connection), the batch stops before its next request and rolls back the
+ * change set in progress; its answer then goes nowhere.
+ *
  * Wiring: the main OData handler delegates `path === '$batch'` to the returned function.
  *
  * @throws AppError METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE and the

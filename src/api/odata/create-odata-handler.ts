@@ -98,9 +98,9 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
   const id = key.id
   if (id === undefined) {
     // An alternate key that matches no record: only an upsert can create it.
-    if (second === undefined && method === 'PATCH') return upsertEntity(op, table, key)
-    if (second === undefined && !['GET', 'DELETE'].includes(method)) {
-      throw methodNotAllowed(method, 'a record')
+    if (second === undefined) {
+      if (method === 'PATCH') return upsertEntity(op, table, key)
+      if (method !== 'GET' && method !== 'DELETE') throw methodNotAllowed(method, 'a record')
     }
     throw keyNotFound(table)
   }

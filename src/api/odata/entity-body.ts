@@ -80,18 +80,19 @@ export async function parseEntityBody(
         value,
         tableBySet,
       )
-      const id = key === null || target === undefined ? null : await resolveKey(target, key)
-      if (
-        key !== null &&
-        (id === undefined || (id !== null && target !== undefined && !(await canSee(target, id))))
-      ) {
-        throw new AppError(
-          'RECORD_INVALID',
-          `Column '${column.name}': refers to a record that does not exist.`,
-          { details: [{ path: column.name, message: 'refers to a record that does not exist' }] },
-        )
+      let id: string | null = null
+      if (key !== null && target !== undefined) {
+        const found = await resolveKey(target, key)
+        if (found === undefined || !(await canSee(target, found))) {
+          throw new AppError(
+            'RECORD_INVALID',
+            `Column '${column.name}': refers to a record that does not exist.`,
+            { details: [{ path: column.name, message: 'refers to a record that does not exist' }] },
+          )
+        }
+        id = found
       }
-      setOnce(data, column.name, id ?? null)
+      setOnce(data, column.name, id)
       continue
     }
     const column = columns.get(name)
@@ -128,9 +129,11 @@ function setOnce(data: Map<string, unknown>, column: string, value: unknown): vo
 }
 
 /**
- * Resolves `<nav>@odata.bind`. The navigation is a lookup column (single target), or
- * `<column>_<target>` / the bare column for a lookup with several targets (the URL's entity
- * set picks the target then, as with Dataverse's `ownerid@odata.bind`). null unbinds.
+ * Resolves `<nav>@odata.bind` to its lookup column, the key text of the bound URL (the caller
+ * resolves it to an id) and the target table. The navigation is a lookup column (single
+ * target), or `<column>_<target>` / the bare column for a lookup with several targets (the
+ * URL's entity set picks the target then, as with Dataverse's `ownerid@odata.bind`). null
+ * unbinds.
  */
 async function bind(
   table: TableDef,
@@ -138,7 +141,6 @@ async function bind(
   value: unknown,
   tableBySet: (set: string) => Promise<TableDef | undefined>,
 ): Promise<[ColumnDef, string | null, TableDef | undefined]> {
-  // Returns the key text of the bound URL (the caller resolves it), null to unbind.
   let column = table.columns.find((c) => c.name === nav && c.type === 'lookup')
   let target: string | undefined
   if (column !== undefined) {
