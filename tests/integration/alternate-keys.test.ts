@@ -435,4 +435,65 @@ describe('alternate keys with DynamicsWebApi', () => {
       code: 'RECORD_NOT_FOUND',
     })
   })
+
+  it('$batch: upsert and bind by alternate key inside a change set; a duplicate rolls it back', async () => {
+    const api = f.ctx.webApiUrl
+    const part = (line: string, body?: unknown, contentId?: string) => [
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      ...(contentId === undefined ? [] : [`Content-ID: ${contentId}`]),
+      '',
+      line,
+      ...(body === undefined ? [] : ['Content-Type: application/json']),
+      '',
+      ...(body === undefined ? [] : [JSON.stringify(body)]),
+    ]
+    const changeset = (name: string, ...parts: string[][]) => [
+      `Content-Type: multipart/mixed; boundary=${name}`,
+      '',
+      ...parts.flatMap((p) => [`--${name}`, ...p]),
+      `--${name}--`,
+    ]
+    const body = (...parts: string[][]) =>
+      [...parts.flatMap((p) => ['--batch_1', ...p]), '--batch_1--', ''].join('\r\n')
+    const ok = await f.batch(
+      body(
+        changeset(
+          'cs_1',
+          part(`PATCH ${api}accounts(accountnumber='BATCH-1') HTTP/1.1`, { name: 'Batched' }, '1'),
+          part(`POST ${api}contacts HTTP/1.1`, {
+            lastname: 'Batched',
+            'parentcustomerid_account@odata.bind': "accounts(accountnumber='BATCH-1')",
+          }),
+        ),
+        part(`GET ${api}accounts(accountnumber='BATCH-1')?$select=name HTTP/1.1`),
+      ),
+    )
+    assert.equal(ok.status, 200)
+    assert.deepEqual(
+      ok.parts.map((p) => p.status),
+      [204, 204, 200],
+    )
+    const read = JSON.parse(ok.parts[2]?.body ?? '{}') as Record<string, unknown>
+    assert.equal(read['name'], 'Batched')
+
+    const dup = await f.batch(
+      body(
+        changeset(
+          'cs_2',
+          part(`POST ${api}accounts HTTP/1.1`, { name: 'Rolled back', accountnumber: 'BATCH-2' }),
+          part(`POST ${api}accounts HTTP/1.1`, { name: 'Rolled back', accountnumber: 'BATCH-1' }),
+        ),
+      ),
+    )
+    assert.equal(dup.status, 412)
+    assert.equal(
+      (JSON.parse(dup.parts[0]?.body ?? '{}') as { error: { code: string } }).error.code,
+      '0x80040237',
+    )
+    assert.equal(
+      await f.app.records.findRecordIdByKey(f.env.id, 'account', { accountnumber: 'BATCH-2' }),
+      undefined,
+    )
+  })
 })
