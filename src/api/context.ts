@@ -33,6 +33,11 @@ export interface ODataRequest {
   readonly headers: Readonly<Record<string, string | undefined>>
   /** Parsed JSON body, raw text for $batch, or undefined. */
   readonly body: unknown
+  /**
+   * Aborted when the client went away before the answer was sent (set for $batch, which
+   * checks it between requests and stops instead of running the rest for nobody).
+   */
+  readonly signal?: AbortSignal
 }
 
 export interface ODataResponse {

@@ -256,6 +256,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         query: req.query as Record<string, string>,
         headers,
         body: req.body,
+        ...(path === '$batch' ? { signal: closedSignal(reply.raw) } : {}),
       },
     )
     void reply.status(res.status).header('OData-Version', '4.0').headers(res.headers)
@@ -288,6 +289,18 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await fastify.close()
     },
   }
+}
+
+/**
+ * A signal aborted when the response's connection closes before the response finished (the
+ * client hung up or its socket was destroyed mid-request).
+ */
+function closedSignal(res: FastifyReply['raw']): AbortSignal {
+  const controller = new AbortController()
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort()
+  })
+  return controller.signal
 }
 
 function unauthorized(): AppError {

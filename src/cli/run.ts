@@ -41,7 +41,7 @@ function commandHelp(c: Command): string {
 function findCommand(
   positionals: readonly string[],
 ): { command: Command; rest: string[] } | undefined {
-  for (const words of [2, 1]) {
+  for (const words of [3, 2, 1]) {
     const name = positionals.slice(0, words).join(' ')
     const command = COMMANDS.find((c) => c.name === name)
     if (command !== undefined) return { command, rest: positionals.slice(words) }

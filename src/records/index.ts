@@ -4,10 +4,12 @@
  * encrypted SQLite database.
  */
 export type * from './model.ts'
-export { COLUMN_TYPES } from './model.ts'
+export { COLUMN_TYPES, KEY_COLUMN_TYPES } from './model.ts'
 export type { AddColumnInput } from './add-column.ts'
 export type { CreateRecordOptions } from './create-record.ts'
 export type { CreateTableInput } from './create-table.ts'
+export { MAX_KEY_COLUMNS, MAX_KEYS_PER_TABLE, type CreateKeyInput } from './create-key.ts'
+export { matchKey } from './find-record-by-key.ts'
 export type { DeleteRecordOptions } from './delete-record.ts'
 export type { QueryRecordsOptions, QueryRecordsResult } from './query-records.ts'
 export type { RetrieveRecordOptions } from './retrieve-record.ts'

@@ -151,6 +151,30 @@ describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
   })
 })
 
+describe('schema version 3: alternate keys', () => {
+  it('adds _keys to a database at schema version 2, whose tables then take keys', async () => {
+    const g = await createRecordsFixture()
+    try {
+      await g.databases.use(g.env, async (db) => {
+        await sql`drop table _keys`.execute(db)
+        await sql`pragma user_version = 2`.execute(db)
+        await migrateEnvironmentDatabase(db)
+        const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
+        assert.equal(rows[0]?.user_version, 3n)
+      })
+      g.service.forget(g.env)
+      assert.equal((await g.service.getTable(g.env, 'account')).keys, undefined)
+      const key = await g.service.createKey(g.env, 'account', {
+        name: 'accountnumberkey',
+        columns: ['accountnumber'],
+      })
+      assert.deepEqual((await g.service.getTable(g.env, 'account')).keys, [key])
+    } finally {
+      await g.close()
+    }
+  })
+})
+
 describe('provisionEnvironment failure', () => {
   it('leaves nothing behind when a seed insert fails', async () => {
     const f = await createRecordsFixture({ provision: false })

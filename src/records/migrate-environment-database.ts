@@ -7,7 +7,7 @@ import { writeTable } from './internal/table-ddl.ts'
 import { systemUserRolesTable } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 interface Migration {
   readonly version: number
@@ -89,7 +89,33 @@ const MIGRATIONS: readonly Migration[] = [
       await writeTable(trx, systemUserRolesTable(), nowText(clock))
     },
   },
+  {
+    // Version 3: alternate key definitions (Dataverse EntityKeys, issue 4). Each row is backed
+    // by a UNIQUE index named `_key.<table>.<key>` on the table (see records/create-key).
+    version: 3,
+    async up(trx) {
+      await createKeysTable(trx)
+    },
+  },
 ]
+
+/** The `_keys` metadata table: one row per alternate key; `columns` is a JSON array. */
+async function createKeysTable(trx: EnvDb): Promise<void> {
+  await trx.schema
+    .createTable('_keys')
+    .ifNotExists()
+    .addColumn('table_name', 'text', (c) =>
+      c.notNull().references('_tables.name').onDelete('cascade'),
+    )
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('display_name', 'text', (c) => c.notNull())
+    .addColumn('columns', 'text', (c) => c.notNull())
+    .addColumn('ordinal', 'integer', (c) => c.notNull())
+    .addColumn('created_on', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('_keys_pk', ['table_name', 'name'])
+    .modifyEnd(sql`strict`)
+    .execute()
+}
 
 const readUserVersion = async (db: EnvDb): Promise<number> => {
   const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)

@@ -76,6 +76,34 @@ export interface ColumnDef {
   readonly options: ColumnOptions
 }
 
+/**
+ * Column types an alternate key may use (Dataverse EntityKeyMetadata: single line of text,
+ * whole number, decimal, date and time, lookup, option set; plus bigint and uniqueidentifier).
+ */
+export const KEY_COLUMN_TYPES: readonly ColumnType[] = [
+  'string',
+  'wholenumber',
+  'bigint',
+  'decimal',
+  'datetime',
+  'lookup',
+  'uniqueidentifier',
+  'choice',
+]
+
+/**
+ * An alternate key (Dataverse EntityKeyMetadata): 1–16 columns whose values together identify
+ * at most one record, enforced by a UNIQUE index. Records with a null in any key column are not
+ * constrained (SQLite treats nulls as distinct).
+ */
+export interface KeyDef {
+  /** Logical name of the key (its SchemaName and LogicalName in metadata). */
+  readonly name: string
+  readonly displayName: string
+  /** Column logical names in key order. */
+  readonly columns: readonly string[]
+}
+
 export type OwnershipType = 'user' | 'organization'
 
 export interface TableDef {
@@ -93,6 +121,8 @@ export interface TableDef {
   readonly system: boolean
   /** Columns in definition order, system columns included. */
   readonly columns: readonly ColumnDef[]
+  /** Alternate keys in creation order (absent or empty: none). */
+  readonly keys?: readonly KeyDef[]
 }
 
 /** Values as they cross the domain boundary (JSON-compatible). */

@@ -7,14 +7,17 @@ import type { EnvironmentDatabases } from '../storage/index.ts'
 import { addColumn, type AddColumnInput } from './add-column.ts'
 import { countRecords } from './count-records.ts'
 import { createRecord, type CreateRecordOptions } from './create-record.ts'
+import { createKey, type CreateKeyInput } from './create-key.ts'
 import { createTable, type CreateTableInput } from './create-table.ts'
+import { deleteKey } from './delete-key.ts'
+import { findRecordIdByKey } from './find-record-by-key.ts'
 import { deleteRecord, type DeleteRecordOptions } from './delete-record.ts'
 import { getTable } from './get-table.ts'
 import type { RecordsContext } from './internal/context.ts'
 import { StatementCache } from './internal/statement-cache.ts'
 import { CatalogCache } from './internal/table-catalog.ts'
 import { listTables } from './list-tables.ts'
-import type { ColumnDef, RecordData, TableDef } from './model.ts'
+import type { ColumnDef, KeyDef, RecordData, TableDef } from './model.ts'
 import { provisionEnvironment, type ProvisionedIds } from './provision-environment.ts'
 import { queryRecords, type QueryRecordsOptions, type QueryRecordsResult } from './query-records.ts'
 import { readProvisionedIds } from './read-provisioned-ids.ts'
@@ -34,7 +37,7 @@ export interface RecordsServiceOptions {
 
 /**
  * The record operations: what a unit of work (`records.transaction`) offers as well as the
- * service. Metadata changes (createTable, addColumn) and provisioning are only on the service.
+ * service. Metadata changes (createTable, addColumn, createKey, deleteKey) and provisioning are only on the service.
  */
 export interface RecordOperations {
   /** The seed ids stored at provisioning. */
@@ -53,6 +56,15 @@ export interface RecordOperations {
     id: string,
     options?: RetrieveRecordOptions,
   ): Promise<RecordData>
+  /**
+   * The id of the record whose alternate key columns hold `values` (exactly the columns of one
+   * key of `table`), or undefined (see findRecordIdByKey). Unscoped.
+   */
+  findRecordIdByKey(
+    env: EnvironmentId,
+    table: string,
+    values: Readonly<Record<string, unknown>>,
+  ): Promise<string | undefined>
   /** @returns the new versionnumber */
   updateRecord(
     env: EnvironmentId,
@@ -99,6 +111,10 @@ export interface RecordsService extends RecordOperations {
   provisionEnvironment(env: EnvironmentId, organizationName: string): Promise<ProvisionedIds>
   createTable(env: EnvironmentId, input: CreateTableInput): Promise<TableDef>
   addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<ColumnDef>
+  /** Adds an alternate key backed by a UNIQUE index (see createKey). */
+  createKey(env: EnvironmentId, table: string, input: CreateKeyInput): Promise<KeyDef>
+  /** Removes an alternate key and its index (see deleteKey). */
+  deleteKey(env: EnvironmentId, table: string, name: string): Promise<void>
   /** Drops the cached metadata of an environment (call after deleting or purging it). */
   forget(env: EnvironmentId): void
 }
@@ -147,6 +163,10 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
     getTable: (env, name) => run(env, (ctx) => getTable(ctx, name)),
     createTable: (env, input) => run(env, (ctx) => createTable(ctx, input)),
     addColumn: (env, table, input) => run(env, (ctx) => addColumn(ctx, table, input)),
+    createKey: (env, table, input) => run(env, (ctx) => createKey(ctx, table, input)),
+    deleteKey: (env, table, name) => run(env, (ctx) => deleteKey(ctx, table, name)),
+    findRecordIdByKey: (env, table, values) =>
+      run(env, (ctx) => findRecordIdByKey(ctx, table, values)),
     createRecord: (env, table, data, opts) =>
       run(env, (ctx) => createRecord(ctx, table, data, opts)),
     retrieveRecord: (env, table, id, opts) =>

@@ -7,6 +7,7 @@ import type { EnvDb } from '../storage/index.ts'
 import { countRecords } from './count-records.ts'
 import { createRecord } from './create-record.ts'
 import { deleteRecord } from './delete-record.ts'
+import { findRecordIdByKey } from './find-record-by-key.ts'
 import { getTable } from './get-table.ts'
 import type { RecordsContext } from './internal/context.ts'
 import type { TableCatalog } from './internal/table-catalog.ts'
@@ -103,6 +104,7 @@ export function openUnitOfWork(env: EnvironmentId, trx: EnvDb, deps: UnitOfWorkD
     getTable: (e, name) => read(e, (c) => getTable(c, name)),
     createRecord: (e, table, data, opts) => write(e, (c) => createRecord(c, table, data, opts)),
     retrieveRecord: (e, table, id, opts) => read(e, (c) => retrieveRecord(c, table, id, opts)),
+    findRecordIdByKey: (e, table, values) => read(e, (c) => findRecordIdByKey(c, table, values)),
     updateRecord: (e, table, id, data, opts) =>
       write(e, (c) => updateRecord(c, table, id, data, opts)),
     deleteRecord: (e, table, id, opts) => write(e, (c) => deleteRecord(c, table, id, opts)),

@@ -126,6 +126,24 @@ export const ERRORS = {
     meaning: 'The environment has no table of that logical or entity set name.',
     action: 'Check the name with `strongroom table list`.',
   },
+  ALTERNATE_KEY_UNDEFINED: {
+    kind: 'validation',
+    http: 400,
+    wire: '0x80060888',
+    exit: 2,
+    meaning:
+      "A record was addressed by named values (`accounts(accountnumber='A-1')`) that are not exactly the columns of one of the table's alternate keys.",
+    action:
+      'Use the primary id, or the columns of a key listed in EntityDefinitions(…)/Keys (`strongroom table key list`).',
+  },
+  ALTERNATE_KEY_NOT_FOUND: {
+    kind: 'not-found',
+    http: 404,
+    wire: NOT_FOUND,
+    exit: 3,
+    meaning: 'The table has no alternate key definition of that name.',
+    action: 'Check the name with `strongroom table key list <table>`.',
+  },
   COLUMN_NOT_FOUND: {
     kind: 'validation',
     http: 400,
@@ -436,6 +454,15 @@ export const ERRORS = {
     meaning:
       'A $batch exceeds a limit: more than 1,000 requests, a request URL over 64 KB, or too many or too long part headers (dataverse-spec §7).',
     action: 'Split the batch into several requests.',
+  },
+  BATCH_RESPONSE_TOO_LARGE: {
+    kind: 'limit',
+    http: 413,
+    wire: '0x80040216',
+    exit: 2,
+    meaning:
+      'The responses of a $batch would exceed the response size limit (64 MiB). The batch stops at the request that crossed it: that request, or its whole change set (rolled back), answers with this error; what ran before it stands.',
+    action: 'Split the batch, or select fewer columns or rows per request.',
   },
   BATCH_URL_REFUSED: {
     kind: 'validation',

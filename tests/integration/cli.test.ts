@@ -331,6 +331,87 @@ describe('CLI', () => {
     })
   })
 
+  it('table key add, list and delete', async () => {
+    const base = ['--tenant', 'contoso', '--env', 'prod']
+    await cliJson(data, ['table', 'create', 'widget', ...base, '--ownership', 'organization'])
+    await cliJson(data, ['column', 'add', 'widget', 'code', '--type', 'string', ...base])
+    await cliJson(data, ['column', 'add', 'widget', 'batchno', '--type', 'wholenumber', ...base])
+    for (const name of ['w1', 'w2']) {
+      await cliJson(data, [
+        'record',
+        'create',
+        'widget',
+        ...base,
+        '--data',
+        JSON.stringify({ name, code: 'SAME', batchno: name === 'w1' ? 1 : 2 }),
+      ])
+    }
+    // Existing duplicates: refused with a clear message, nothing created (exit 4).
+    const dup = await cli(data, [
+      'table',
+      'key',
+      'add',
+      'widget',
+      '--name',
+      'codekey',
+      '--columns',
+      'code',
+      ...base,
+    ])
+    assert.equal(dup.code, 4)
+    assert.match(dup.stderr, /RECORD_DUPLICATE/)
+    assert.match(dup.stderr, /already share values of code/)
+    const key = await cliJson<{ name: string; columns: string[] }>(data, [
+      'table',
+      'key',
+      'add',
+      'widget',
+      '--name',
+      'codekey',
+      '--columns',
+      'code, batchno',
+      '--display-name',
+      'Code and batch',
+      ...base,
+    ])
+    assert.deepEqual(key.columns, ['code', 'batchno'])
+    const listed = await cliJson<{ name: string; displayName: string; columns: string[] }[]>(data, [
+      'table',
+      'key',
+      'list',
+      'widget',
+      ...base,
+    ])
+    assert.deepEqual(listed, [
+      { name: 'codekey', displayName: 'Code and batch', columns: ['code', 'batchno'] },
+    ])
+    const human = await cli(data, ['table', 'show', 'widget', ...base])
+    assert.match(human.stdout, /Alternate keys:/)
+    const again = await cli(data, [
+      'record',
+      'create',
+      'widget',
+      ...base,
+      '--data',
+      JSON.stringify({ name: 'w3', code: 'SAME', batchno: 1 }),
+    ])
+    assert.equal(again.code, 4)
+    assert.match(again.stderr, /RECORD_DUPLICATE/)
+    const missing = await cli(data, [
+      'table',
+      'key',
+      'delete',
+      'widget',
+      '--name',
+      'nosuch',
+      ...base,
+    ])
+    assert.equal(missing.code, 3)
+    assert.match(missing.stderr, /ALTERNATE_KEY_NOT_FOUND/)
+    await cliJson(data, ['table', 'key', 'delete', 'widget', '--name', 'codekey', ...base])
+    assert.deepEqual(await cliJson(data, ['table', 'key', 'list', 'widget', ...base]), [])
+  })
+
   it('help lists every command', async () => {
     const r = await cli(data, ['help'])
     assert.equal(r.code, 0)
@@ -341,6 +422,8 @@ describe('CLI', () => {
       'key rotate',
       'record list',
       'column add',
+      'table key add',
+      'table key delete',
     ]) {
       assert.ok(r.stdout.includes(c), c)
     }

@@ -26,6 +26,14 @@ describe('SQL injection through the OData handler', () => {
   before(async () => {
     f = await odataFixture()
     id = entityIdOf(await f.call('POST', 'accounts', { body: { name: 'Survivor' } }))
+    await f.app.records.createKey(f.env.id, 'account', {
+      name: 'accountnumberkey',
+      columns: ['accountnumber'],
+    })
+    await f.app.records.createKey(f.env.id, 'account', {
+      name: 'emailkey',
+      columns: ['emailaddress1', 'numberofemployees'],
+    })
   })
   after(async () => {
     await f.close()
@@ -121,5 +129,92 @@ describe('SQL injection through the OData handler', () => {
       await f.call('PUT', `accounts(${id})/name`, { body: { value: 'Survivor' } })
     }
     await intact()
+  })
+
+  // Alternate-key values reach SQL only as bound parameters: hostile values are just values
+  // (no match, or a clear 400), hostile names are no key, and nothing is ever changed.
+  const KEY_PAYLOADS = [
+    ...PAYLOADS,
+    "' UNION SELECT accountid FROM account --",
+    "x'/**/OR/**/'1'='1",
+    "A-1' --",
+    "A-1'; --",
+    '*/ SELECT 1 /*',
+    "') OR ('a'='a",
+    'ü\u202eß\u{1F600}',
+    '\uD800',
+    '\uFFFF\uFEFF',
+    "'".repeat(2000),
+    'x'.repeat(3000),
+    'x'.repeat(5000),
+  ]
+
+  it('alternate key values and names in the path, in upserts and in @odata.bind', async () => {
+    const quoted = (p: string) => p.replace(/'/g, "''")
+    // A lone surrogate has no UTF-8 form: send the bytes a careless client would (invalid).
+    const encode = (p: string) => {
+      try {
+        return encodeURIComponent(p)
+      } catch {
+        return '%ED%A0%80'
+      }
+    }
+    let stored = 0
+    for (const p of KEY_PAYLOADS) {
+      const e = encode(p)
+      const q = encode(quoted(p))
+      for (const path of [
+        `accounts(accountnumber='${q}')`,
+        `accounts(accountnumber='${e}')`,
+        `accounts(accountnumber=${e})`,
+        `accounts(${e}='x')`,
+        `accounts(accountnumber='x',${e}='y')`,
+        `accounts(emailaddress1='${q}',numberofemployees=1)`,
+        `accounts(emailaddress1='x',numberofemployees=${e})`,
+        `accounts(accountnumber='${q}')/name`,
+      ]) {
+        for (const method of ['GET', 'DELETE']) {
+          const res = await f.call(method, path)
+          assertClientError(res.status, `${method} ${path.slice(0, 80)}`)
+          assert.ok(!/SQLITE_[A-Z]|syntax error|no such/.test(res.error?.message ?? ''))
+        }
+        const updateOnly = await f.call('PATCH', path, {
+          body: { name: 'hijacked' },
+          headers: { 'if-match': '*' },
+        })
+        assertClientError(updateOnly.status, `PATCH ${path.slice(0, 80)}`)
+      }
+      const bound = await f.call('POST', 'accounts', {
+        body: { name: 'x', 'parentaccountid@odata.bind': `/accounts(accountnumber='${q}')` },
+      })
+      assertClientError(bound.status, 'bind')
+      // An upsert by a hostile key stores the value verbatim (or refuses it), and the same key
+      // finds exactly that record again.
+      const upsert = await f.call('PATCH', `accounts(accountnumber='${q}')`, {
+        body: { name: 'Keyed' },
+        headers: { prefer: 'return=representation' },
+      })
+      if (upsert.status === 201) {
+        stored++
+        assert.equal(upsert.json['accountnumber'], p)
+        const again = await f.call('GET', `accounts(accountnumber='${q}')`)
+        assert.equal(again.json['accountid'], upsert.json['accountid'])
+        assert.equal(
+          (await f.call('DELETE', `accounts(accountnumber='${q}')`)).status,
+          204,
+          'delete by key',
+        )
+      } else {
+        assertClientError(upsert.status, `upsert ${p.slice(0, 40)}`)
+      }
+    }
+    // The short payloads (at most accountnumber's 20 characters) were stored and found again.
+    assert.ok(stored >= 8, `stored ${String(stored)}`)
+    await intact()
+    const table = await f.app.records.getTable(f.env.id, 'account')
+    assert.deepEqual(
+      table.keys?.map((k) => k.name),
+      ['accountnumberkey', 'emailkey'],
+    )
   })
 })

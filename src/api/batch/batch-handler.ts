@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { RecordOperations } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
@@ -9,7 +10,7 @@ import { DEFAULT_BATCH_LIMITS, type BatchLimits } from './limits.ts'
 import type { BatchOperation, ItemResult, OperationResult } from './model.ts'
 import { parseBatch } from './parse-batch.ts'
 import { replaceReferences } from './references.ts'
-import { serializeBatch } from './serialize-batch.ts'
+import { serializeBatch, settleResult } from './serialize-batch.ts'
 
 /** What createBatchHandler needs. */
 export interface BatchDeps {
@@ -40,6 +41,12 @@ const INHERITED = /^(?:odata-version|odata-maxversion|accept-language|callerobje
  * alone. Without `Prefer: odata.continue-on-error` the batch stops at the first failure and,
  * as Dataverse does, answers with that failure's status (the responses so far in the body);
  * with it, every request runs and the batch answers 200 with `Preference-Applied`.
+ *
+ * Bounds: the responses together may take `limits.maxResponseBytes` (64 MiB); the request
+ * whose response crosses it answers 413 BATCH_RESPONSE_TOO_LARGE (its change set rolled back)
+ * and the batch stops there, whatever continue-on-error says. When `req.signal` aborts (the
+ * client closed its connection), the batch stops before its next request and rolls back the
+ * change set in progress; its answer then goes nowhere.
  *
  * Wiring: the main OData handler delegates `path === '$batch'` to the returned function.
  *
@@ -97,31 +104,73 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
     }
   }
 
+  /** What is left of the response size budget of one batch. */
+  interface Budget {
+    left: number
+  }
+  const tooLarge = (ctx: ApiRequestContext, contentId: string | undefined): OperationResult => ({
+    ...(contentId === undefined ? {} : { contentId }),
+    response: errorResponse(
+      new AppError(
+        'BATCH_RESPONSE_TOO_LARGE',
+        `The batch response would exceed ${String(limits.maxResponseBytes)} bytes; the batch stopped here. Split it into smaller batches.`,
+      ),
+      ctx,
+    ),
+  })
+
   const runChangeSet = async (
     ctx: ApiRequestContext,
     operations: readonly BatchOperation[],
+    signal: AbortSignal | undefined,
+    budget: Budget,
   ): Promise<ItemResult> => {
     try {
-      const results = await deps.records.transaction(ctx.environment.id, async (tx) => {
+      const { results, bytes } = await deps.records.transaction(ctx.environment.id, async (tx) => {
         const handler = deps.handlerFor(tx)
         const created = new Map<string, string | undefined>()
         const out: OperationResult[] = []
+        let spent = 0
         for (const op of operations) {
-          const result = await run(handler, ctx, op, created)
-          if (result.response.status >= 400) throw new ChangeSetFailed(result)
+          await nextTurn()
+          // The client is gone: roll the whole change set back rather than commit it unseen.
+          if (signal?.aborted === true) throw new ClientGone()
+          const settled = settleResult(await run(handler, ctx, op, created))
+          if (settled.result.response.status >= 400) throw new ChangeSetFailed(settled.result)
+          spent += settled.bytes
+          if (spent > budget.left) throw new ChangeSetFailed(tooLarge(ctx, op.contentId), true)
           if (op.contentId !== undefined) {
-            created.set(op.contentId, entityPathOf(result.response, ctx.webApiUrl))
+            created.set(op.contentId, entityPathOf(settled.result.response, ctx.webApiUrl))
           }
-          out.push(result)
+          out.push(settled.result)
         }
-        return out
+        return { results: out, bytes: spent }
       })
+      budget.left -= bytes
       return { kind: 'changeset', results }
     } catch (e) {
-      if (e instanceof ChangeSetFailed) return { kind: 'changeset-failed', result: e.result }
-      // The unit of work itself failed (BEGIN or COMMIT: busy database, disk full).
+      if (e instanceof ChangeSetFailed) {
+        if (e.exhausted) budget.left = -1
+        return { kind: 'changeset-failed', result: e.result }
+      }
+      // The unit of work itself failed (BEGIN or COMMIT: busy database, disk full), or the
+      // client went away (ClientGone; nobody reads this answer).
       return { kind: 'changeset-failed', result: { response: errorResponse(e, ctx) } }
     }
+  }
+
+  const runOperation = async (
+    ctx: ApiRequestContext,
+    op: BatchOperation,
+    budget: Budget,
+  ): Promise<ItemResult> => {
+    const settled = settleResult(await run(outside, ctx, op, new Map()))
+    if (settled.bytes > budget.left) {
+      budget.left = -1
+      return { kind: 'operation', result: tooLarge(ctx, op.contentId) }
+    }
+    budget.left -= settled.bytes
+    return { kind: 'operation', result: settled.result }
   }
 
   return async (ctx, req) => {
@@ -138,15 +187,27 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
     const batch = parseBatch(req.body, req.headers['content-type'], ctx, inherited, limits)
     const continueOnError = prefersContinueOnError(req.headers['prefer'])
     const results: ItemResult[] = []
+    const budget: Budget = { left: limits.maxResponseBytes }
     let failure: ODataResponse | undefined
     for (const item of batch.items) {
+      // Each request settles synchronously in SQLite, so without this turn of the event loop a
+      // batch would run to its end before the server even saw the client close its socket
+      // (or any other request got a look in).
+      await nextTurn()
+      // The client went away (socket closed): stop, run nothing more for nobody.
+      if (req.signal?.aborted === true) break
       const result: ItemResult =
         item.kind === 'operation'
-          ? { kind: 'operation', result: await run(outside, ctx, item.operation, new Map()) }
-          : await runChangeSet(ctx, item.operations)
+          ? await runOperation(ctx, item.operation, budget)
+          : await runChangeSet(ctx, item.operations, req.signal, budget)
       results.push(result)
       const response = result.kind === 'changeset' ? undefined : result.result.response
       if (response !== undefined && response.status >= 400 && !continueOnError) {
+        failure = response
+        break
+      }
+      // The size limit stops the batch even with continue-on-error.
+      if (budget.left < 0) {
         failure = response
         break
       }
@@ -166,9 +227,19 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
 /** Carries a change set's failed response out of its unit of work, rolling it back. */
 class ChangeSetFailed extends Error {
   readonly result: OperationResult
-  constructor(result: OperationResult) {
+  /** The response size limit was reached: the batch stops. */
+  readonly exhausted: boolean
+  constructor(result: OperationResult, exhausted = false) {
     super('a request of the change set failed')
     this.result = result
+    this.exhausted = exhausted
+  }
+}
+
+/** The client closed the connection during a change set: rolls it back. */
+class ClientGone extends AppError {
+  constructor() {
+    super('REQUEST_TIMEOUT', 'The client closed the connection; the change set was rolled back.')
   }
 }
 

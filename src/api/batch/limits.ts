@@ -12,6 +12,12 @@ export interface BatchLimits {
   readonly maxHeaderLength: number
   /** Nesting of a JSON request body that is walked for `$n` references. */
   readonly maxJsonDepth: number
+  /**
+   * The response bodies of all parts together, in UTF-8 bytes (default 64 MiB). The batch
+   * answer is built in memory; past this it stops with BATCH_RESPONSE_TOO_LARGE instead of
+   * growing without bound (1,000 GETs of 5,000 rows each would otherwise be gigabytes).
+   */
+  readonly maxResponseBytes: number
 }
 
 export const DEFAULT_BATCH_LIMITS: BatchLimits = {
@@ -21,4 +27,5 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = {
   maxHeaders: 64,
   maxHeaderLength: 16_384,
   maxJsonDepth: 32,
+  maxResponseBytes: 64 * 1024 * 1024,
 }

@@ -101,6 +101,38 @@ function writeHttpPart(lines: string[], result: OperationResult): void {
   lines.push('', body ?? '')
 }
 
+/**
+ * The result with its body already serialised (a JSON body becomes its text, with the JSON
+ * Content-Type it would get), and the UTF-8 size it adds to the batch response. The batch
+ * handler measures each result this way as it goes, so the response size is bounded before
+ * the response is built, and no body is stringified twice.
+ */
+export function settleResult(result: OperationResult): {
+  readonly result: OperationResult
+  readonly bytes: number
+} {
+  const { response } = result
+  const text = bodyText(result)
+  let headerBytes = 256 // part headers, status line, boundaries
+  for (const [name, value] of Object.entries(response.headers)) {
+    headerBytes += name.length + value.length + 4
+  }
+  const bytes = headerBytes + (text === undefined ? 0 : Buffer.byteLength(text))
+  if (text === undefined || typeof response.body === 'string') return { result, bytes }
+  const typed = Object.keys(response.headers).some((h) => h.toLowerCase() === 'content-type')
+  return {
+    result: {
+      ...result,
+      response: {
+        ...response,
+        headers: typed ? response.headers : { ...response.headers, 'Content-Type': JSON_TYPE },
+        body: text,
+      },
+    },
+    bytes,
+  }
+}
+
 function bodyText(result: OperationResult): string | undefined {
   const body = result.response.body
   if (body === undefined || typeof body === 'string') return body

@@ -11,11 +11,11 @@ import { entityDefinitions } from './entity-definitions.ts'
 import { getProperty } from './get-property.ts'
 import { methodNotAllowed, routeNotFound } from './odata-errors.ts'
 import { entitySet, type Operation } from './operation.ts'
-import { parseRecordKey } from './parse-key.ts'
 import { parsePath, type PathSegment } from './parse-path.ts'
 import { parsePrefer } from './prefer.ts'
 import { putProperty, putReference } from './put-property.ts'
 import { queryCollection } from './query-collection.ts'
+import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
 import { upsertEntity } from './upsert-entity.ts'
@@ -94,13 +94,34 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
     }
     throw routeNotFound(second.name)
   }
-  const id = parseRecordKey(first.key, table)
+  const key = await resolveRecordKey(op, table, first.key)
+  const id = key.id
+  if (id === undefined) {
+    // An alternate key that matches no record: only an upsert can create it.
+    if (second === undefined) {
+      if (method === 'PATCH') return upsertEntity(op, table, key)
+      if (method !== 'GET' && method !== 'DELETE') throw methodNotAllowed(method, 'a record')
+    }
+    throw keyNotFound(table)
+  }
+  return withKeyNotFound(table, key, () => routeRecord(op, table, key, id, second, third))
+}
+
+async function routeRecord(
+  op: Operation,
+  table: TableDef,
+  key: ResolvedKey,
+  id: string,
+  second: PathSegment | undefined,
+  third: PathSegment | undefined,
+): Promise<ODataResponse> {
+  const method = op.req.method
   if (second === undefined) {
     switch (method) {
       case 'GET':
         return retrieveEntity(op, table, id)
       case 'PATCH':
-        return upsertEntity(op, table, id)
+        return upsertEntity(op, table, key)
       case 'DELETE':
         return deleteEntity(op, table, id)
       default:

@@ -41,9 +41,29 @@ function entityType(table: TableDef, tables: readonly TableDef[]): string {
       (n) =>
         `<NavigationProperty Name="${xmlAttr(n.name)}" Type="Collection(mscrm.${xmlAttr(n.table.name)})"/>`,
     ),
+    alternateKeys(table),
     '</EntityType>',
   ]
   return parts.join('')
+}
+
+/**
+ * The table's alternate keys as Dataverse publishes them: the OData Community vocabulary's
+ * `OData.Community.Keys.V1.AlternateKeys` annotation, one AlternateKey record per key with a
+ * PropertyRef (Alias and Name, the property as addressed: `_x_value` for a lookup) per column.
+ */
+function alternateKeys(table: TableDef): string {
+  const keys = table.keys ?? []
+  if (keys.length === 0) return ''
+  const records = keys.map((key) => {
+    const refs = key.columns.map((name) => {
+      const column = table.columns.find((c) => c.name === name)
+      const property = xmlAttr(column === undefined ? name : propertyName(column))
+      return `<Record Type="OData.Community.Keys.V1.PropertyRef"><PropertyValue Property="Alias" String="${property}"/><PropertyValue Property="Name" PropertyPath="${property}"/></Record>`
+    })
+    return `<Record Type="OData.Community.Keys.V1.AlternateKey"><PropertyValue Property="Key"><Collection>${refs.join('')}</Collection></PropertyValue></Record>`
+  })
+  return `<Annotation Term="OData.Community.Keys.V1.AlternateKeys"><Collection>${records.join('')}</Collection></Annotation>`
 }
 
 function entitySet(table: TableDef, tables: readonly TableDef[]): string {

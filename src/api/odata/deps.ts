@@ -15,6 +15,7 @@ export type RecordsApi = Pick<
   | 'getTable'
   | 'createRecord'
   | 'retrieveRecord'
+  | 'findRecordIdByKey'
   | 'updateRecord'
   | 'deleteRecord'
   | 'queryRecords'

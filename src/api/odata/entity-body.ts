@@ -44,6 +44,11 @@ export async function parseEntityBody(
    * refused exactly like one that doesn't exist, so binding can't probe for existence.
    */
   canSee: (table: TableDef, id: string) => Promise<boolean> = () => Promise.resolve(true),
+  /**
+   * The id of the record a bind URL's key addresses (a GUID or an alternate key), undefined
+   * when no record has that alternate key. Default: GUID keys only.
+   */
+  resolveKey: (table: TableDef, key: string) => Promise<string | undefined> = idOnly,
 ): Promise<Record<string, unknown>> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AppError('VALIDATION', 'The request body must be a JSON object.', {
@@ -69,13 +74,23 @@ export async function parseEntityBody(
       continue
     }
     if (name.endsWith(BIND)) {
-      const [column, id, target] = await bind(table, name.slice(0, -BIND.length), value, tableBySet)
-      if (id !== null && target !== undefined && !(await canSee(target, id))) {
-        throw new AppError(
-          'RECORD_INVALID',
-          `Column '${column.name}': refers to a record that does not exist.`,
-          { details: [{ path: column.name, message: 'refers to a record that does not exist' }] },
-        )
+      const [column, key, target] = await bind(
+        table,
+        name.slice(0, -BIND.length),
+        value,
+        tableBySet,
+      )
+      let id: string | null = null
+      if (key !== null && target !== undefined) {
+        const found = await resolveKey(target, key)
+        if (found === undefined || !(await canSee(target, found))) {
+          throw new AppError(
+            'RECORD_INVALID',
+            `Column '${column.name}': refers to a record that does not exist.`,
+            { details: [{ path: column.name, message: 'refers to a record that does not exist' }] },
+          )
+        }
+        id = found
       }
       setOnce(data, column.name, id)
       continue
@@ -114,9 +129,11 @@ function setOnce(data: Map<string, unknown>, column: string, value: unknown): vo
 }
 
 /**
- * Resolves `<nav>@odata.bind`. The navigation is a lookup column (single target), or
- * `<column>_<target>` / the bare column for a lookup with several targets (the URL's entity
- * set picks the target then, as with Dataverse's `ownerid@odata.bind`). null unbinds.
+ * Resolves `<nav>@odata.bind` to its lookup column, the key text of the bound URL (the caller
+ * resolves it to an id) and the target table. The navigation is a lookup column (single
+ * target), or `<column>_<target>` / the bare column for a lookup with several targets (the
+ * URL's entity set picks the target then, as with Dataverse's `ownerid@odata.bind`). null
+ * unbinds.
  */
 async function bind(
   table: TableDef,
@@ -163,5 +180,23 @@ async function bind(
   ) {
     throw invalid(`${nav}${BIND}`, `the entity set can't be bound to ${column.name}`)
   }
-  return [column, parseRecordKey(key, targetTable), targetTable]
+  return [column, decodeKey(key), targetTable]
+}
+
+/** A bind URL's key, percent-decoded when it is validly encoded (clients encode key values). */
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key)
+  } catch {
+    return key
+  }
+}
+
+/** The default key resolver: a GUID or `<primaryid>=<guid>` only. */
+function idOnly(table: TableDef, key: string): Promise<string | undefined> {
+  const parsed = parseRecordKey(key, table)
+  if (parsed.kind === 'id') return Promise.resolve(parsed.id)
+  return Promise.reject(
+    new AppError('QUERY_UNSUPPORTED', 'Alternate keys are not resolved in this context.'),
+  )
 }

@@ -1,9 +1,9 @@
-import type { ColumnDef, TableDef } from '../../records/index.ts'
+import type { ColumnDef, KeyDef, TableDef } from '../../records/index.ts'
 import { maxLengthOf, precisionOf, standardTables } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
 import { attributeType } from './edm-type.ts'
-import { attributeMetadataId, entityMetadataId } from './metadata-id.ts'
+import { attributeMetadataId, entityMetadataId, keyMetadataId } from './metadata-id.ts'
 import {
   badRequest,
   methodNotAllowed,
@@ -88,6 +88,32 @@ function attributeMetadata(table: TableDef, column: ColumnDef): Record<string, u
   }
   if (column.type === 'lookup') meta['Targets'] = [...(column.options.targets ?? [])]
   return meta
+}
+
+/**
+ * Dataverse EntityKeyMetadata. KeyAttributes are logical names; a lookup column is named by
+ * its logical name here too (the URL form `_<col>_value` is for addressing records). The
+ * index is created synchronously, so the status is always Active.
+ */
+function keyMetadata(table: TableDef, key: KeyDef): Record<string, unknown> {
+  return {
+    MetadataId: keyMetadataId(table.name, key.name),
+    LogicalName: key.name,
+    SchemaName: key.name,
+    EntityLogicalName: table.name,
+    KeyAttributes: [...key.columns],
+    DisplayName: label(key.displayName),
+    EntityKeyIndexStatus: 'Active',
+    IsManaged: false,
+    IsCustomizable: {
+      Value: true,
+      CanBeChanged: false,
+      ManagedPropertyLogicalName: 'iscustomizable',
+    },
+    IsSynchronous: true,
+    IsExportKey: false,
+    IsSecondaryKey: false,
+  }
 }
 
 /** $select over metadata objects (the only query option metadata reads take here). */
@@ -202,6 +228,9 @@ export async function entityDefinitions(
     (t) => entityMetadataId(t.name),
   )
   const tableId = entityMetadataId(table.name)
+  if (second?.name === 'Keys') {
+    return keys(op, table, second, third, fourth)
+  }
   if (second?.name !== 'Attributes') {
     if (third !== undefined) throw routeNotFound(third.name)
     return single(op, base, entityMetadata(table), second)
@@ -227,4 +256,36 @@ export async function entityDefinitions(
     (c) => attributeMetadataId(table.name, c.name),
   )
   return single(op, attributesContext, attributeMetadata(table, column), third)
+}
+
+/** EntityDefinitions(…)/Keys, …/Keys(LogicalName='x') or (<MetadataId>), …/Keys(…)/<Property>. */
+function keys(
+  op: Operation,
+  table: TableDef,
+  segment: PathSegment,
+  property: PathSegment | undefined,
+  extra: PathSegment | undefined,
+): ODataResponse {
+  const context = `${op.api.webApiUrl}$metadata#EntityDefinitions(${entityMetadataId(table.name)})/Keys`
+  const defs = table.keys ?? []
+  if (segment.key === undefined) {
+    if (property !== undefined) throw routeNotFound(property.name)
+    const select = metadataSelect(op)
+    return {
+      status: 200,
+      headers: {},
+      body: {
+        '@odata.context': `${context}${select === undefined ? '' : `(${select.join(',')})`}`,
+        value: defs.map((k) => project(keyMetadata(table, k), select)),
+      },
+    }
+  }
+  if (extra !== undefined) throw routeNotFound(extra.name)
+  const key = findByKey(
+    segment.key,
+    defs,
+    (k) => k.name,
+    (k) => keyMetadataId(table.name, k.name),
+  )
+  return single(op, context, keyMetadata(table, key), property)
 }

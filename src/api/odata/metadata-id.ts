@@ -16,3 +16,5 @@ export function metadataId(...names: readonly string[]): string {
 export const entityMetadataId = (table: string): string => metadataId('entity', table)
 export const attributeMetadataId = (table: string, column: string): string =>
   metadataId('attribute', table, column)
+export const keyMetadataId = (table: string, key: string): string =>
+  metadataId('entitykey', table, key)

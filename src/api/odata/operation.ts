@@ -8,6 +8,7 @@ import type { ODataLimits, RecordsApi } from './deps.ts'
 import { parseEntityBody, type EntityBodySchema } from './entity-body.ts'
 import { routeNotFound } from './odata-errors.ts'
 import type { Preferences } from './prefer.ts'
+import { resolveRecordKey } from './resolve-key.ts'
 
 /** Everything one OData operation works with; built per request, never shared. */
 export interface Operation {
@@ -61,6 +62,7 @@ export async function entityData(
     op.bodySchema,
     async (set) => (await op.tables()).find((t) => t.entitySetName === set),
     (target, id) => visible(op, target, id),
+    async (target, key) => (await resolveRecordKey(op, target, key)).id,
   )
 }
 

@@ -1,8 +1,7 @@
 import { parseLiteral, type Literal } from '../../query/index.ts'
-import type { TableDef } from '../../records/index.ts'
+import { matchKey, type ColumnDef, type TableDef } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import { isGuid } from '../../shared/ids.ts'
-import { quoteName, unsupported } from './odata-errors.ts'
 
 /** A parsed key: a bare GUID, or named values (`name='v',other=1`). */
 export type KeyText =
@@ -54,27 +53,105 @@ function splitTopLevel(text: string): string[] {
   return parts
 }
 
+/** What a key segment addresses: a record id, or the values of one of the table's alternate keys. */
+export type RecordKey =
+  | { readonly kind: 'id'; readonly id: string }
+  | {
+      readonly kind: 'alternate'
+      /** Column logical name → client value (as in a create body), in key order. */
+      readonly values: Readonly<Record<string, unknown>>
+    }
+
 /**
- * The record id addressed by a key of `table`: a GUID, or `<primaryid>=<guid>`. Alternate
- * keys need key definitions (unique indexes) that tables don't have yet, so any other named
- * key is QUERY_UNSUPPORTED.
- *
- * @throws AppError QUERY_INVALID, QUERY_UNSUPPORTED
+ * Dataverse answers a named key that is no key of the entity with the OData library's message
+ * (Microsoft.OData.Core BadRequest_KeyCountMismatch) and 0x80060888.
  */
-export function parseRecordKey(text: string, table: TableDef): string {
+export const undefinedKey = (table: TableDef): AppError =>
+  new AppError(
+    'ALTERNATE_KEY_UNDEFINED',
+    `The number of keys specified in the URI does not match number of key properties for the resource 'Microsoft.Dynamics.CRM.${table.name}'.`,
+  )
+
+/**
+ * Parses the key of a record of `table` (dataverse-spec §7 Endpoint): a GUID,
+ * `<primaryid>=<guid>`, or `<col>=<literal>[,…]` naming exactly the columns of one of the
+ * table's alternate keys (a lookup column as `_<col>_value`, as Dataverse requires). Values
+ * are only parsed here; records validates them against their columns and binds them as SQL
+ * parameters.
+ *
+ * @throws AppError QUERY_INVALID (malformed key, a null or mistyped value),
+ *   ALTERNATE_KEY_UNDEFINED (the names are not a key of the table)
+ */
+export function parseRecordKey(text: string, table: TableDef): RecordKey {
   const key = parseKeyText(text)
-  if (key.kind === 'guid') return key.id
+  if (key.kind === 'guid') return { kind: 'id', id: key.id }
   const [first] = key.pairs
   if (key.pairs.length === 1 && first !== undefined && first[0] === table.primaryIdColumn) {
     const literal = first[1]
-    if (literal.kind === 'guid' && isGuid(literal.value)) return literal.value
+    if (literal.kind === 'guid' && isGuid(literal.value)) return { kind: 'id', id: literal.value }
     if (literal.kind === 'string' && isGuid(literal.value.toLowerCase())) {
-      return literal.value.toLowerCase()
+      return { kind: 'id', id: literal.value.toLowerCase() }
     }
     throw invalidKey()
   }
-  const names = key.pairs.map(([name]) => quoteName(name)).join(', ')
-  throw unsupported(
-    `Table '${table.name}' has no alternate key ${names}: alternate keys are not supported yet; address the record by its primary id.`,
+  const values: Record<string, unknown> = {}
+  for (const [name, literal] of key.pairs) {
+    const column = keyColumn(table, name)
+    if (column === undefined || Object.hasOwn(values, column.name)) throw undefinedKey(table)
+    values[column.name] = clientValue(column, literal)
+  }
+  if (matchKey(table, Object.keys(values)) === undefined) throw undefinedKey(table)
+  return { kind: 'alternate', values }
+}
+
+/** The column a key name refers to: `_<lookup>_value` for lookups, the logical name otherwise. */
+function keyColumn(table: TableDef, name: string): ColumnDef | undefined {
+  const lookup = /^_([a-z][a-z0-9_]{0,49})_value$/.exec(name)?.[1]
+  if (lookup !== undefined) {
+    return table.columns.find((c) => c.name === lookup && c.type === 'lookup')
+  }
+  return table.columns.find((c) => c.name === name && c.type !== 'lookup')
+}
+
+const mistyped = (column: ColumnDef): AppError =>
+  new AppError(
+    'QUERY_INVALID',
+    `The key value of '${column.name}' is not a literal of its type (${column.type}).`,
   )
+
+/** An OData literal as the client value records expects for `column` (see encodeValue). */
+function clientValue(column: ColumnDef, literal: Literal): unknown {
+  if (literal.kind === 'null') {
+    throw new AppError('QUERY_INVALID', `The key value of '${column.name}' can't be null.`)
+  }
+  switch (column.type) {
+    case 'wholenumber':
+    case 'choice':
+      if (literal.kind !== 'number') throw mistyped(column)
+      return Number(literal.text)
+    case 'bigint':
+    case 'decimal':
+      // Decimal text keeps bigint and decimal values exact (encodeValue parses it).
+      if (literal.kind !== 'number') throw mistyped(column)
+      return literal.text
+    case 'datetime':
+      if (literal.kind === 'datetime' || literal.kind === 'string') return literal.value
+      if (literal.kind === 'date') {
+        return column.options.format === 'dateonly' ? literal.value : `${literal.value}T00:00:00Z`
+      }
+      throw mistyped(column)
+    case 'lookup':
+    case 'uniqueidentifier':
+      if (literal.kind === 'guid' || literal.kind === 'string') return literal.value
+      throw mistyped(column)
+    case 'string':
+    case 'memo':
+    case 'choices':
+    case 'currency':
+    case 'float':
+    case 'boolean':
+      // Only string reaches here (keys take no other of these types); the rest for the switch.
+      if (literal.kind !== 'string') throw mistyped(column)
+      return literal.value
+  }
 }

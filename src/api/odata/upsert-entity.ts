@@ -5,6 +5,7 @@ import { represent } from './create-entity.ts'
 import { parseCondition, type Condition } from './etag.ts'
 import { recordNotFound, withDataverseNotFound } from './odata-errors.ts'
 import { entityData, scopeFor, visible, withScope, type Operation } from './operation.ts'
+import { keyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { singleRecordOptions } from './retrieve-entity.ts'
 
 /** dataverse-spec §7 Concurrency: the 412 messages of Dataverse. */
@@ -43,24 +44,29 @@ export const expectedVersion = (c: Condition): string | undefined =>
   c.kind === 'version' ? c.version : undefined
 
 /**
- * PATCH /<entityset>(<id>): update or upsert (dataverse-spec §7 Concurrency, upsert):
+ * PATCH /<entityset>(<id>) or (<alternate key>): update or upsert (dataverse-spec §7
+ * Concurrency, upsert):
  * - `If-Match: W/"n"` updates only that version (412 otherwise, 404 when missing);
  * - `If-Match: *` updates only (404 when missing);
  * - `If-None-Match: *` creates only (412 "A record with matching key values already exists.");
- * - no condition: updates, or creates the record with that id when it doesn't exist.
+ * - no condition: updates, or creates the record when it doesn't exist — with the id of the
+ *   URL, or for an alternate key with a new id (or the body's) and the key's values set.
  * 204 (+ OData-EntityId); with return=representation 200 after an update, 201 after a create.
  */
 export async function upsertEntity(
   op: Operation,
   table: TableDef,
-  id: string,
+  key: ResolvedKey,
 ): Promise<ODataResponse> {
   const options = op.prefer.returnRepresentation ? singleRecordOptions(op, table) : undefined
   const ifMatch = parseCondition(op.req.headers['if-match'])
   const ifNoneMatch = parseCondition(op.req.headers['if-none-match'])
   const data = await entityData(op, table, op.req.body)
   const given = data[table.primaryIdColumn]
-  if (given !== undefined && (typeof given !== 'string' || given.toLowerCase() !== id)) {
+  if (
+    given !== undefined &&
+    (typeof given !== 'string' || (key.id !== undefined && given.toLowerCase() !== key.id))
+  ) {
     throw new AppError('RECORD_INVALID', "The primary id in the body doesn't match the URL.", {
       details: [{ path: table.primaryIdColumn, message: 'differs from the key in the URL' }],
     })
@@ -68,6 +74,16 @@ export async function upsertEntity(
   const changes = Object.fromEntries(
     Object.entries(data).filter(([name]) => name !== table.primaryIdColumn),
   )
+  if (ifNoneMatch.kind === 'any' && ifMatch.kind !== 'none') {
+    throw new AppError('VALIDATION', 'If-Match and If-None-Match: * exclude each other.')
+  }
+  if (key.id === undefined) {
+    // An alternate key that matches no record.
+    if (ifMatch.kind !== 'none') throw keyNotFound(table)
+    const created = await createByKey(op, table, key.alternate ?? {}, changes, given)
+    return represent(op, table, created, 204, 201, options)
+  }
+  const id = key.id
   const create = async (): Promise<ODataResponse> => {
     await op.records.createRecord(
       op.env,
@@ -90,8 +106,9 @@ export async function upsertEntity(
   }
 
   if (ifNoneMatch.kind === 'any') {
-    if (ifMatch.kind !== 'none') {
-      throw new AppError('VALIDATION', 'If-Match and If-None-Match: * exclude each other.')
+    if (key.alternate !== undefined) {
+      // The key's record exists: "already exists" if the caller can see it, else not found.
+      throw (await visible(op, table, id)) ? alreadyExists() : keyNotFound(table)
     }
     try {
       return await create()
@@ -116,6 +133,51 @@ export async function upsertEntity(
   } catch (e) {
     // It exists but the caller can't see it: answer as for any record outside the scope.
     if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') throw recordNotFound(table.name, id)
+    throw e
+  }
+}
+
+/**
+ * Creates the record an alternate key named but no record has: the key's values from the URL
+ * plus the body. A body value of a key column must not contradict the URL. Another request
+ * creating the same key first makes the UNIQUE index refuse this one: 412 duplicate.
+ *
+ * @returns the new record's id
+ */
+async function createByKey(
+  op: Operation,
+  table: TableDef,
+  values: Readonly<Record<string, unknown>>,
+  changes: Readonly<Record<string, unknown>>,
+  givenId: unknown,
+): Promise<string> {
+  for (const [name, value] of Object.entries(values)) {
+    if (
+      Object.hasOwn(changes, name) &&
+      String(changes[name]).toLowerCase() !== String(value).toLowerCase()
+    ) {
+      throw new AppError(
+        'RECORD_INVALID',
+        `The value of '${name}' in the body doesn't match the key in the URL.`,
+        {
+          details: [{ path: name, message: 'differs from the key in the URL' }],
+        },
+      )
+    }
+  }
+  try {
+    return await op.records.createRecord(
+      op.env,
+      table.name,
+      {
+        ...changes,
+        ...values,
+        ...(typeof givenId === 'string' ? { [table.primaryIdColumn]: givenId } : {}),
+      },
+      { actorId: op.api.caller.systemUserId, ...withScope(scopeFor(op, table, 'create')) },
+    )
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') throw alreadyExists()
     throw e
   }
 }

@@ -1,16 +1,23 @@
-import type { ColumnOptions, ColumnType, TableDef } from '../../records/index.ts'
+import type { ColumnOptions, ColumnType, KeyDef, TableDef } from '../../records/index.ts'
 import { COLUMN_TYPES } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import { defineCommand, requiredOption, stringOption, type CommandInput } from '../command.ts'
 import { formatTable } from '../io.ts'
 import { dataContext, ENV_OPTIONS } from './data-context.ts'
 
+const describeKeys = (keys: readonly KeyDef[]): string =>
+  formatTable(
+    keys.map((k) => ({ ...k, columns: k.columns.join(',') })),
+    ['name', 'displayName', 'columns'],
+  )
+
 const describeTable = (t: TableDef): string =>
   `${t.name} (entity set ${t.entitySetName}, ${t.ownership}-owned${t.system ? ', system' : ''})\n` +
   formatTable(
     t.columns.map((c) => ({ ...c, options: Object.keys(c.options).length > 0 ? c.options : '' })),
     ['name', 'type', 'required', 'system', 'primary', 'options'],
-  )
+  ) +
+  ((t.keys ?? []).length > 0 ? `\nAlternate keys:\n${describeKeys(t.keys ?? [])}` : '')
 
 export const tableCreate = defineCommand({
   name: 'table create',
@@ -140,4 +147,58 @@ export const columnAdd = defineCommand({
     })
   },
   human: (c) => `Added column ${c.name} (${c.type})\n`,
+})
+
+export const tableKeyAdd = defineCommand({
+  name: 'table key add',
+  summary: 'Add an alternate key (a UNIQUE index over 1-16 columns) to a table.',
+  args: ['table'],
+  options: {
+    ...ENV_OPTIONS,
+    name: { type: 'string', description: 'Logical name of the key', required: true },
+    columns: { type: 'string', description: 'Key columns, comma-separated', required: true },
+    'display-name': { type: 'string', description: 'Display name' },
+  },
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const displayName = stringOption(input, 'display-name')
+    return app.records.createKey(env, input.args['table'] ?? '', {
+      name: requiredOption(input, 'name'),
+      columns: requiredOption(input, 'columns')
+        .split(',')
+        .map((c) => c.trim()),
+      ...(displayName === undefined ? {} : { displayName }),
+    })
+  },
+  human: (k) => `Added key ${k.name} (${k.columns.join(', ')})\n`,
+})
+
+export const tableKeyList = defineCommand({
+  name: 'table key list',
+  summary: "List a table's alternate keys.",
+  args: ['table'],
+  options: ENV_OPTIONS,
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const table = await app.records.getTable(env, input.args['table'] ?? '')
+    return [...(table.keys ?? [])]
+  },
+  human: describeKeys,
+})
+
+export const tableKeyDelete = defineCommand({
+  name: 'table key delete',
+  summary: 'Delete an alternate key and its index (the records stay).',
+  args: ['table'],
+  options: {
+    ...ENV_OPTIONS,
+    name: { type: 'string', description: 'Logical name of the key', required: true },
+  },
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const name = requiredOption(input, 'name')
+    await app.records.deleteKey(env, input.args['table'] ?? '', name)
+    return { deleted: name }
+  },
+  human: (r) => `Deleted key ${r.deleted}\n`,
 })

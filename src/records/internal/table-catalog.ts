@@ -5,7 +5,13 @@ import type { EnvironmentId } from '../../shared/ids.ts'
 import { Lru } from '../../shared/lru.ts'
 import { parseStoredColumnOptions } from '../column-options.ts'
 import { toBigint } from './to-bigint.ts'
-import { COLUMN_TYPES, type ColumnDef, type ColumnType, type TableDef } from '../model.ts'
+import {
+  COLUMN_TYPES,
+  type ColumnDef,
+  type ColumnType,
+  type KeyDef,
+  type TableDef,
+} from '../model.ts'
 
 /** Every table of one environment, as of one SQLite schema version. */
 export interface TableCatalog {
@@ -70,12 +76,13 @@ export async function loadCatalog(db: EnvDb, schemaVersion: bigint): Promise<Tab
     list.push(def)
     columnsOf.set(tableName, list)
   }
+  const keysOf = await loadKeys(db)
   const byName = new Map<string, TableDef>()
   const byEntitySet = new Map<string, TableDef>()
   for (const t of tables) {
     const ownership = t['ownership']
     if (ownership !== 'user' && ownership !== 'organization') throw corrupt()
-    const def: TableDef = {
+    let def: TableDef = {
       name: String(t['name']),
       entitySetName: String(t['entity_set_name']),
       displayName: String(t['display_name']),
@@ -85,10 +92,39 @@ export async function loadCatalog(db: EnvDb, schemaVersion: bigint): Promise<Tab
       system: Number(t['system']) === 1,
       columns: columnsOf.get(String(t['name'])) ?? [],
     }
+    const keys = keysOf.get(def.name)
+    if (keys !== undefined) def = { ...def, keys }
     byName.set(def.name, def)
     byEntitySet.set(def.entitySetName, def)
   }
   return { schemaVersion, byName, byEntitySet }
+}
+
+/** Alternate key definitions (`_keys`, schema version 3) by table name. */
+async function loadKeys(db: EnvDb): Promise<Map<string, KeyDef[]>> {
+  const rows = await db
+    .selectFrom('_keys')
+    .select(['table_name', 'name', 'display_name', 'columns'])
+    .orderBy('table_name')
+    .orderBy('ordinal')
+    .execute()
+  const keysOf = new Map<string, KeyDef[]>()
+  for (const r of rows) {
+    let columns: unknown
+    try {
+      columns = JSON.parse(String(r['columns']))
+    } catch {
+      throw corrupt()
+    }
+    if (!Array.isArray(columns) || !columns.every((c): c is string => typeof c === 'string')) {
+      throw corrupt()
+    }
+    const tableName = String(r['table_name'])
+    const list = keysOf.get(tableName) ?? []
+    list.push({ name: String(r['name']), displayName: String(r['display_name']), columns })
+    keysOf.set(tableName, list)
+  }
+  return keysOf
 }
 
 const corrupt = (): AppError =>
