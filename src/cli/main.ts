@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import { readProcessEnv } from '../config/index.ts'
 import { runCli } from './run.ts'
 
 const code = await runCli(process.argv.slice(2), {
-  stdout: (t) => process.stdout.write(t),
+  // A server worker (serve --workers) leaves stdout to the primary, which speaks for all.
+  stdout: (t) => cluster.isWorker || process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   readStdin: () => Promise.resolve(readFileSync(0, 'utf8')),
   env: readProcessEnv(),
@@ -20,3 +22,5 @@ const code = await runCli(process.argv.slice(2), {
     }),
 })
 process.exitCode = code
+// A worker's IPC channel would keep it alive after its server stopped.
+if (cluster.isWorker) process.disconnect()

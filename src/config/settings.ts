@@ -106,6 +106,13 @@ export const SETTINGS: readonly SettingDoc[] = [
     note: '0 picks a free port (tests).',
   },
   {
+    name: 'server.workers',
+    source: '`--workers` or `<dataDir>/strongroom.json`',
+    type: 'integer 1-64 or `"auto"`',
+    default: '`1`',
+    note: 'Server processes sharing the port (node:cluster). `"auto"`: one per CPU. Each has its own caches and database handles; changes made through any of them, or the CLI, are seen by all at their next request (docs/architecture.md).',
+  },
+  {
     name: 'server.publicUrl',
     source: '`<dataDir>/strongroom.json`',
     type: 'https URL',
@@ -169,6 +176,9 @@ const REGION = z.strictObject({
 })
 
 /** Schema of `<dataDir>/strongroom.json`. Unknown keys are rejected. */
+/** The most server processes `server.workers` allows. */
+export const MAX_WORKERS = 64
+
 export const FILE_SETTINGS = z.strictObject({
   regions: z
     .array(REGION)
@@ -188,6 +198,7 @@ export const FILE_SETTINGS = z.strictObject({
     .strictObject({
       host: z.string().min(1).max(255).default('127.0.0.1'),
       port: z.int().min(0).max(65_535).default(8443),
+      workers: z.union([z.int().min(1).max(MAX_WORKERS), z.literal('auto')]).default(1),
       publicUrl: z
         .url({ protocol: /^https$/ })
         .max(2048)

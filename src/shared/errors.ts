@@ -500,6 +500,16 @@ export const ERRORS = {
     meaning: 'The caller is authenticated but lacks the privilege for this operation.',
     action: 'Ask an administrator for a security role that grants it.',
   },
+  SERVER_WORKER_FAILED: {
+    kind: 'internal',
+    http: 500,
+    wire: GENERIC,
+    exit: 1,
+    meaning:
+      'A server worker process (server.workers > 1) exited before it was listening, or kept exiting.',
+    action:
+      'Read the server log for the worker’s own error (e.g. the port in use), fix it, start again.',
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,

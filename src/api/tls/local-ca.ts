@@ -1,9 +1,10 @@
 import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import forge from 'node-forge'
 import { z } from 'zod'
 import { open, seal } from '../../crypto/index.ts'
+import { writeFileAtomic } from '../../keys/durable-file.ts'
 import type { Clock } from '../../shared/clock.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { Random } from '../../shared/random.ts'
@@ -133,7 +134,8 @@ export function loadOrCreateLocalCa(
   let caKey: KeyObject
   let caCert: forge.pki.Certificate
 
-  if (existsSync(file)) {
+  const creating = !existsSync(file)
+  if (!creating) {
     let parsed
     try {
       parsed = Bundle.safeParse(JSON.parse(readFileSync(file, 'utf8')))
@@ -185,9 +187,17 @@ export function loadOrCreateLocalCa(
       serverCert: forge.pki.certificateToPem(cert),
       serverKey: sealKey(key, pair.privateKey, 'server', deps.random),
     }
-    const tmp = `${file}.${String(process.pid)}.tmp`
-    writeFileSync(tmp, JSON.stringify(bundle, null, 2) + '\n', { mode: 0o600 })
-    renameSync(tmp, file)
+    const text = new TextEncoder().encode(JSON.stringify(bundle, null, 2) + '\n')
+    try {
+      // A new CA is created exclusively: when several processes start on a fresh data
+      // directory at once (serve --workers), one CA wins and the others load it.
+      writeFileAtomic(file, text, { overwrite: !creating, random: deps.random, what: 'TLS bundle' })
+    } catch (e) {
+      if (creating && e instanceof AppError && e.code === 'ALREADY_EXISTS') {
+        return loadOrCreateLocalCa(dir, key, deps)
+      }
+      throw e
+    }
     writeFileSync(caFile, bundle.caCert, { mode: 0o644 })
   }
   const serverKey = unsealKey(key, bundle.serverKey, 'server')
