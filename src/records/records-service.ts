@@ -19,6 +19,11 @@ import { queryRecords, type QueryRecordsOptions, type QueryRecordsResult } from 
 import { readProvisionedIds } from './read-provisioned-ids.ts'
 import type { RecordScope } from './record-scope.ts'
 import { retrieveRecord, type RetrieveRecordOptions } from './retrieve-record.ts'
+import {
+  setColumnEncryption,
+  type ColumnEncryptionInput,
+  type ColumnEncryptionResult,
+} from './set-column-encryption.ts'
 import { openUnitOfWork } from './unit-of-work.ts'
 import { updateRecord, type UpdateRecordOptions } from './update-record.ts'
 
@@ -98,6 +103,16 @@ export interface RecordsService extends RecordOperations {
   provisionEnvironment(env: EnvironmentId, organizationName: string): Promise<ProvisionedIds>
   createTable(env: EnvironmentId, input: CreateTableInput): Promise<TableDef>
   addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<ColumnDef>
+  /**
+   * Marks a column encrypted (cell-level encryption; one-way) and/or gives it a blind index,
+   * sealing its stored values in one transaction. See setColumnEncryption.
+   */
+  setColumnEncryption(
+    env: EnvironmentId,
+    table: string,
+    column: string,
+    input: ColumnEncryptionInput,
+  ): Promise<ColumnEncryptionResult>
   /** Drops the cached metadata of an environment (call after deleting or purging it). */
   forget(env: EnvironmentId): void
 }
@@ -123,9 +138,11 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         ),
       )
     }
-    return databases.use(env, (db) =>
+    return databases.use(env, (db, keys) =>
       fn({
         db,
+        environmentId: env,
+        fieldKey: keys.fieldKey,
         clock,
         random,
         // The stamp is read before the catalog is checked, so a change after it is seen.
@@ -143,6 +160,8 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
     getTable: (env, name) => run(env, (ctx) => getTable(ctx, name)),
     createTable: (env, input) => run(env, (ctx) => createTable(ctx, input)),
     addColumn: (env, table, input) => run(env, (ctx) => addColumn(ctx, table, input)),
+    setColumnEncryption: (env, table, column, input) =>
+      run(env, (ctx) => setColumnEncryption(ctx, table, column, input)),
     createRecord: (env, table, data, opts) =>
       run(env, (ctx) => createRecord(ctx, table, data, opts)),
     retrieveRecord: (env, table, id, opts) =>

@@ -4,6 +4,7 @@ export {
   type EnvDb,
   type EnvironmentDatabases,
   type EnvironmentDatabasesOptions,
+  type OpenEnvironmentKeys,
 } from './environment-databases.ts'
 export {
   isCorruptionError,
