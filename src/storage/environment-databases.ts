@@ -60,7 +60,7 @@ export interface OpenEnvironmentKeys {
    * The environment's field-encryption key, unwrapped once per open handle. The Secret is
    * shared: don't dispose it, and don't keep it past the `use` callback.
    */
-  fieldKey(): Promise<Secret>
+  readonly fieldKey: () => Promise<Secret>
 }
 
 /**
