@@ -26,7 +26,14 @@ import { policyAddEnv, policyCreate, policyList, policyRemoveEnv } from './polic
 import { quickstart } from './quickstart.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
-import { columnAdd, tableCreate, tableList, tableShow } from './table.ts'
+import {
+  columnAdd,
+  columnDecrypt,
+  columnEncrypt,
+  tableCreate,
+  tableList,
+  tableShow,
+} from './table.ts'
 import { tenantCreate, tenantHistory, tenantList } from './tenant.ts'
 
 /** Every command, in the order `help` lists them. */
@@ -62,6 +69,8 @@ export const COMMANDS: readonly Command[] = [
   tableList,
   tableShow,
   columnAdd,
+  columnEncrypt,
+  columnDecrypt,
   recordCreate,
   recordGet,
   recordList,
