@@ -9,6 +9,7 @@ import { copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3-multiple-ciphers'
+import { sql } from 'kysely'
 import type { Strongroom } from '../../src/app.ts'
 import {
   deleteEnvironment,
@@ -597,6 +598,70 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
       }
     }
     app = await openApp(dir.path)
+  })
+})
+
+describe('a data directory from before field keys (control schema 3)', () => {
+  it('upgrades, and each environment gets its field key on first use', async () => {
+    const dir = tempDir('sr-cells-upgrade-')
+    try {
+      let app = await openApp(dir.path, { init: true })
+      await createTenant(app.control, { name: 'acme', actor: 'test' })
+      const env = await createEnvironment(app.control, {
+        tenant: 'acme',
+        name: 'old',
+        actor: 'test',
+      })
+      // Make it what version 3 wrote: no wrapped_field_key column at all.
+      await sql`ALTER TABLE environments DROP COLUMN wrapped_field_key`.execute(app.control.db)
+      await app.control.db
+        .updateTable('control_meta')
+        .set({ value: '3' })
+        .where('key', '=', 'schema_version')
+        .execute()
+      await app.close()
+
+      app = await openApp(dir.path)
+      try {
+        const meta = await app.control.db
+          .selectFrom('control_meta')
+          .select('value')
+          .where('key', '=', 'schema_version')
+          .executeTakeFirstOrThrow()
+        assert.equal(meta.value, '4')
+        const before = await app.control.db
+          .selectFrom('environments')
+          .select('wrapped_field_key')
+          .where('id', '=', env.id)
+          .executeTakeFirstOrThrow()
+        assert.equal(before.wrapped_field_key, null)
+        const { systemUserId } = await app.records.readProvisionedIds(env.id)
+        await app.records.addColumn(env.id, 'account', {
+          name: 'new_pin',
+          type: 'string',
+          options: { encrypted: true },
+        })
+        const id = await app.records.createRecord(
+          env.id,
+          'account',
+          { name: 'x', new_pin: '1234' },
+          { actorId: systemUserId },
+        )
+        const after = await app.control.db
+          .selectFrom('environments')
+          .select('wrapped_field_key')
+          .where('id', '=', env.id)
+          .executeTakeFirstOrThrow()
+        assert.ok(after.wrapped_field_key instanceof Uint8Array)
+        await app.databases.closeAll()
+        const read = await app.records.retrieveRecord(env.id, 'account', id)
+        assert.equal(read['new_pin'], '1234')
+      } finally {
+        await app.close()
+      }
+    } finally {
+      dir.remove()
+    }
   })
 })
 
