@@ -31,7 +31,8 @@ export function buildCountQuery(
 ): SelectQueryBuilder<DynamicDb, string, CountRow> {
   const id = findColumn(table, table.primaryIdColumn)
   let matched = db.selectFrom(table.name).select(`${table.name}.${id.name}`)
-  if (options.filter !== undefined) matched = matched.where(compileFilter(options.filter, table, compile))
+  if (options.filter !== undefined)
+    matched = matched.where(compileFilter(options.filter, table, compile))
   if (extraWhere !== undefined) matched = matched.where(extraWhere)
   return db
     .selectFrom(matched.limit(MAX_COUNT + 1).as('matched'))

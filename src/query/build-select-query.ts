@@ -38,7 +38,8 @@ export function buildSelectQuery(
   let query: DynamicSelectQuery = db
     .selectFrom(table.name)
     .select([...columns].map((name) => `${table.name}.${name}`))
-  if (options.filter !== undefined) query = query.where(compileFilter(options.filter, table, compile))
+  if (options.filter !== undefined)
+    query = query.where(compileFilter(options.filter, table, compile))
   if (extraWhere !== undefined) query = query.where(extraWhere)
   for (const term of terms) query = query.orderBy(term.expression, term.modifiers)
   return query.limit(options.top ?? MAX_TOP)

@@ -29,11 +29,7 @@ export {
   type StorageValue,
 } from './to-storage-value.ts'
 export { compileFilter, escapeLike, type CompileFilterOptions } from './compile-filter.ts'
-export {
-  hasBlindIndex,
-  isEncrypted,
-  type BlindIndexer,
-} from './encrypted-column.ts'
+export { hasBlindIndex, isEncrypted, type BlindIndexer } from './encrypted-column.ts'
 export { compileOrderBy, type OrderByTerm } from './compile-order-by.ts'
 export { compileKeysetAfter } from './compile-keyset.ts'
 export { compileSelect } from './compile-select.ts'

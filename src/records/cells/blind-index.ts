@@ -19,5 +19,7 @@ const foldAscii = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLo
  * equality is what a blind index reveals.
  */
 export function blindIndexOf(key: Secret, value: string): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key.expose()).update(foldAscii(value), 'utf8').digest())
+  return new Uint8Array(
+    createHmac('sha256', key.expose()).update(foldAscii(value), 'utf8').digest(),
+  )
 }

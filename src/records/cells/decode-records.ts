@@ -20,6 +20,10 @@ export async function decodeRecords(
   columns: readonly ColumnDef[],
   rows: readonly StoredRow[],
 ): Promise<RecordData[]> {
+  // The common case (no encrypted column selected) costs one scan of `columns`.
+  if (!columns.some((c) => c.options.encrypted === true)) {
+    return rows.map((row) => toRecord(columns, row))
+  }
   const encrypted = columns.filter(
     (c) => c.options.encrypted === true && rows.some((row) => row[c.name] != null),
   )
