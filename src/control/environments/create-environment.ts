@@ -21,7 +21,8 @@ export interface CreateEnvironmentInput {
 
 /**
  * Creates an environment: a fresh random DEK and field-encryption key, both wrapped by the
- * tenant's service key, an encrypted database file keyed with the DEK, and the system tables. Nothing is left behind if any step fails.
+ * tenant's service key, an encrypted database file keyed with the DEK, and the system tables.
+ * Nothing is left behind if any step fails.
  * @throws NAME_INVALID, VALIDATION, TENANT_NOT_FOUND, REGION_NOT_FOUND, ALREADY_EXISTS
  */
 export async function createEnvironment(
