@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { parseQueryOptions } from '../query/index.ts'
 import { AppError, type ErrorCode } from '../shared/errors.ts'
@@ -99,6 +100,13 @@ describe('cell-level encryption (records)', () => {
         found.records.map((r) => r['new_personid']),
         [id],
       )
+    }
+    // The index is keyed: not an unkeyed hash of the value (which anyone could test guesses on).
+    const hidden = await raw('new_person', id, '_bidx_new_nationalid')
+    assert.ok(hidden instanceof Uint8Array)
+    for (const text of ['NI-XY-999', 'ni-xy-999']) {
+      const unkeyed = createHash('sha256').update(text).digest()
+      assert.equal(Buffer.from(hidden).equals(unkeyed), false)
     }
     const none = await query('new_person', { $filter: "new_nationalid eq 'NI-XY-998'" })
     assert.equal(none.records.length, 0)
