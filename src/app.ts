@@ -4,6 +4,7 @@ import { CONFIG_FILE, defaultFileSettings, readSecret, type Config } from './con
 import type { ControlContext } from './control/context.ts'
 import { assertUsable, findEnvironment } from './control/environments/environment.ts'
 import { resolveEnvironmentKey } from './control/environments/resolve-environment-key.ts'
+import { resolveFieldKey } from './control/environments/resolve-field-key.ts'
 import { findTenant } from './control/tenants/find-tenant.ts'
 import { openControlDb } from './control/open-control-db.ts'
 import { deriveKey } from './crypto/index.ts'
@@ -267,6 +268,7 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       synchronous: config.storage.synchronous,
       busyTimeoutMs: config.storage.busyTimeoutMs,
       resolveKey: (id: EnvironmentId) => resolveEnvironmentKey(control, id),
+      resolveFieldKey: (id: EnvironmentId) => resolveFieldKey(control, id),
       onOpen: (db) => migrateEnvironmentDatabase(db, deps.clock),
     })
     const records = createRecordsService({ databases, clock: deps.clock, random: deps.random })

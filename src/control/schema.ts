@@ -32,6 +32,12 @@ export interface ControlDb {
     key_version: number
     /** The DEK wrapped by (key_id, key_version); NULL once purged (crypto-shredded). */
     wrapped_dek: Uint8Array | null
+    /**
+     * Version 4 (cell-level encryption): the environment's field-encryption key, wrapped by the
+     * same (key_id, key_version) as the DEK under its own context purpose ('field'). NULL for
+     * an environment created before version 4 until its first use, and once purged.
+     */
+    wrapped_field_key: Uint8Array | null
   }
   history: {
     id: Generated<number>
@@ -103,7 +109,7 @@ export interface ControlDb {
   }
 }
 
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -127,6 +133,7 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current < 1) await createVersion1(trx)
     if (current < 2) await createVersion2(trx)
     if (current < 3) await createVersion3(trx)
+    if (current < 4) await createVersion4(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
@@ -274,4 +281,13 @@ async function createVersion3(trx: Kysely<ControlDb>): Promise<void> {
     .on('encryption_policy_environments')
     .columns(['policy_id'])
     .execute()
+}
+
+/**
+ * Version 4: the wrapped field-encryption key beside the wrapped DEK (cell-level encryption,
+ * docs/keys.md). Existing environments get their field key lazily, on first use
+ * (resolveFieldKey): wrapping needs the key provider, which a schema migration must not call.
+ */
+async function createVersion4(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema.alterTable('environments').addColumn('wrapped_field_key', 'blob').execute()
 }

@@ -1,7 +1,7 @@
 import type { Expression, Kysely, SelectQueryBuilder, SqlBool } from 'kysely'
 import type { TableDef } from '../records/model.ts'
 import { findColumn } from './column-ref.ts'
-import { compileFilter } from './compile-filter.ts'
+import { compileFilter, type CompileFilterOptions } from './compile-filter.ts'
 import type { DynamicDb, DynamicExpressionBuilder } from './dynamic-db.ts'
 import { MAX_COUNT } from './limits.ts'
 import type { ParsedQueryOptions } from './parse-query-options.ts'
@@ -17,17 +17,22 @@ export interface CountRow {
  * above MAX_COUNT means "more than 5,000" (dataverse-spec §7: @odata.count is capped at
  * 5,000; report MAX_COUNT with totalrecordcountlimitexceeded).
  *
- * @throws AppError COLUMN_NOT_FOUND or QUERY_INVALID if `options` doesn't fit `table`
+ * `compile` carries the blind indexer for `eq` on encrypted columns (see compileFilter).
+ *
+ * @throws AppError COLUMN_NOT_FOUND, QUERY_INVALID or QUERY_ENCRYPTED_COLUMN if `options`
+ *   doesn't fit `table`
  */
 export function buildCountQuery(
   db: Kysely<DynamicDb>,
   table: TableDef,
   options: ParsedQueryOptions,
   extraWhere?: (eb: DynamicExpressionBuilder) => Expression<SqlBool>,
+  compile: CompileFilterOptions = {},
 ): SelectQueryBuilder<DynamicDb, string, CountRow> {
   const id = findColumn(table, table.primaryIdColumn)
   let matched = db.selectFrom(table.name).select(`${table.name}.${id.name}`)
-  if (options.filter !== undefined) matched = matched.where(compileFilter(options.filter, table))
+  if (options.filter !== undefined)
+    matched = matched.where(compileFilter(options.filter, table, compile))
   if (extraWhere !== undefined) matched = matched.where(extraWhere)
   return db
     .selectFrom(matched.limit(MAX_COUNT + 1).as('matched'))

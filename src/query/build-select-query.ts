@@ -1,6 +1,6 @@
 import type { Expression, Kysely, SelectQueryBuilder, SqlBool } from 'kysely'
 import type { TableDef } from '../records/model.ts'
-import { compileFilter } from './compile-filter.ts'
+import { compileFilter, type CompileFilterOptions } from './compile-filter.ts'
 import { compileOrderBy } from './compile-order-by.ts'
 import { compileSelect } from './compile-select.ts'
 import type { DynamicDb, DynamicExpressionBuilder } from './dynamic-db.ts'
@@ -20,13 +20,17 @@ export type DynamicSelectQuery = SelectQueryBuilder<DynamicDb, string, Record<st
  * (combine several with `eb.and([...])`). Call `.limit()` again to override the limit (for
  * example maxpagesize + 1 to detect a next page).
  *
- * @throws AppError COLUMN_NOT_FOUND or QUERY_INVALID if `options` doesn't fit `table`
+ * `compile` carries the blind indexer for `eq` on encrypted columns (see compileFilter).
+ *
+ * @throws AppError COLUMN_NOT_FOUND, QUERY_INVALID or QUERY_ENCRYPTED_COLUMN if `options`
+ *   doesn't fit `table`
  */
 export function buildSelectQuery(
   db: Kysely<DynamicDb>,
   table: TableDef,
   options: ParsedQueryOptions,
   extraWhere?: (eb: DynamicExpressionBuilder) => Expression<SqlBool>,
+  compile: CompileFilterOptions = {},
 ): DynamicSelectQuery {
   const terms = compileOrderBy(options.orderBy, table)
   const columns = new Set(compileSelect(options.select, table))
@@ -34,7 +38,8 @@ export function buildSelectQuery(
   let query: DynamicSelectQuery = db
     .selectFrom(table.name)
     .select([...columns].map((name) => `${table.name}.${name}`))
-  if (options.filter !== undefined) query = query.where(compileFilter(options.filter, table))
+  if (options.filter !== undefined)
+    query = query.where(compileFilter(options.filter, table, compile))
   if (extraWhere !== undefined) query = query.where(extraWhere)
   for (const term of terms) query = query.orderBy(term.expression, term.modifiers)
   return query.limit(options.top ?? MAX_TOP)

@@ -2,6 +2,12 @@ import { sql, type Expression, type SqlBool } from 'kysely'
 import type { ColumnDef, TableDef } from '../records/model.ts'
 import { columnRef, comparable, findColumn, isTextColumn } from './column-ref.ts'
 import type { DynamicExpressionBuilder, WhereFactory } from './dynamic-db.ts'
+import {
+  encryptedColumnError,
+  hasBlindIndex,
+  isEncrypted,
+  type BlindIndexer,
+} from './encrypted-column.ts'
 import type {
   ComparisonNode,
   ComparisonOperator,
@@ -37,30 +43,52 @@ const MIRRORED: Readonly<Record<ComparisonOperator, ComparisonOperator>> = {
  *   never match rows where the column is null;
  * - decimal and currency literals are scaled to the stored integers (see toStorageValue);
  * - datetime literals with sub-second digits are compared exactly against the whole-second
- *   storage (`lt 10:00:00.5` means `le 10:00:00`).
+ *   storage (`lt 10:00:00.5` means `le 10:00:00`);
+ * - an encrypted column (cell-level encryption) compares only with null (IS NULL / IS NOT NULL
+ *   on its sealed cells) and, when it has a blind index, by `eq` with a string literal: its
+ *   hidden index column equals `options.blindIndex` of the literal. Anything else is refused
+ *   here too, even for an AST built by hand.
  *
- * @throws AppError COLUMN_NOT_FOUND or QUERY_INVALID if the AST doesn't fit the table
+ * @throws AppError COLUMN_NOT_FOUND, QUERY_INVALID or QUERY_ENCRYPTED_COLUMN if the AST doesn't
+ *   fit the table
  */
-export function compileFilter(ast: FilterNode, table: TableDef): WhereFactory {
-  return (eb) => compileNode(eb, ast, table)
+export function compileFilter(
+  ast: FilterNode,
+  table: TableDef,
+  options: CompileFilterOptions = {},
+): WhereFactory {
+  return (eb) => compileNode(eb, ast, table, options.blindIndex)
+}
+
+/** Options of compileFilter. */
+export interface CompileFilterOptions {
+  /** Blind indexes of literals, for `eq` on encrypted columns that have one. */
+  readonly blindIndex?: BlindIndexer
 }
 
 function compileNode(
   eb: DynamicExpressionBuilder,
   node: FilterNode,
   table: TableDef,
+  blind: BlindIndexer | undefined,
 ): Expression<SqlBool> {
   switch (node.kind) {
     case 'and':
-      return eb.and([compileNode(eb, node.left, table), compileNode(eb, node.right, table)])
+      return eb.and([
+        compileNode(eb, node.left, table, blind),
+        compileNode(eb, node.right, table, blind),
+      ])
     case 'or':
-      return eb.or([compileNode(eb, node.left, table), compileNode(eb, node.right, table)])
+      return eb.or([
+        compileNode(eb, node.left, table, blind),
+        compileNode(eb, node.right, table, blind),
+      ])
     case 'not':
-      return eb.not(compileNode(eb, node.operand, table))
+      return eb.not(compileNode(eb, node.operand, table, blind))
     case 'function':
       return compileStringFunction(eb, node, table)
     case 'compare':
-      return compileComparison(eb, node, table)
+      return compileComparison(eb, node, table, blind)
   }
 }
 
@@ -78,6 +106,7 @@ function compileStringFunction(
   if (!isTextColumn(column)) {
     throw queryError('QUERY_INVALID', `${node.name}() needs a text column.`)
   }
+  if (isEncrypted(column)) throw encryptedColumnError(column, `${node.name}()`)
   const text = escapeLike(node.value.value)
   const pattern =
     node.name === 'contains' ? `%${text}%` : node.name === 'startswith' ? `${text}%` : `%${text}`
@@ -89,10 +118,16 @@ function compileComparison(
   eb: DynamicExpressionBuilder,
   node: ComparisonNode,
   table: TableDef,
+  blind: BlindIndexer | undefined,
 ): Expression<SqlBool> {
   if (node.left.kind === 'property' && node.right.kind === 'property') {
     const left = findColumn(table, node.left.column)
     const right = findColumn(table, node.right.column)
+    for (const column of [left, right]) {
+      if (isEncrypted(column)) {
+        throw encryptedColumnError(column, 'comparing it with another column')
+      }
+    }
     return eb(
       comparable(eb, table, left),
       SQL_OPERATORS[node.operator],
@@ -106,11 +141,12 @@ function compileComparison(
       findColumn(table, node.left.column),
       node.operator,
       node.right,
+      blind,
     )
   }
   if (node.right.kind === 'property' && node.left.kind !== 'property') {
     const column = findColumn(table, node.right.column)
-    return compareWithLiteral(eb, table, column, MIRRORED[node.operator], node.left)
+    return compareWithLiteral(eb, table, column, MIRRORED[node.operator], node.left, blind)
   }
   throw queryError('QUERY_INVALID', 'A comparison needs a column on at least one side.')
 }
@@ -121,12 +157,22 @@ function compareWithLiteral(
   column: ColumnDef,
   operator: ComparisonOperator,
   literal: Literal,
+  blind: BlindIndexer | undefined,
 ): Expression<SqlBool> {
   const ref = columnRef(eb, table, column)
   if (literal.kind === 'null') {
     if (operator === 'eq') return eb(ref, 'is', null)
     if (operator === 'ne') return eb(ref, 'is not', null)
     throw queryError('QUERY_INVALID', 'null can only be compared with eq or ne.')
+  }
+  if (isEncrypted(column)) {
+    if (operator !== 'eq' || !hasBlindIndex(column) || literal.kind !== 'string') {
+      throw encryptedColumnError(column, operator === 'eq' ? "'eq' with a value" : `'${operator}'`)
+    }
+    // The records layer supplies the indexer whenever a filter has such a comparison.
+    if (blind === undefined) throw new TypeError('compileFilter: blindIndex option missing')
+    const index = blind(column, literal.value)
+    return eb(eb.ref(`${table.name}.${index.column}`), '=', eb.val(index.value))
   }
   if (column.type === 'choices') {
     throw queryError(

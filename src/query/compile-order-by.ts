@@ -2,6 +2,7 @@ import type { Expression, OrderByModifiersCallbackExpression } from 'kysely'
 import type { TableDef } from '../records/model.ts'
 import { comparable, findColumn, isTextColumn } from './column-ref.ts'
 import type { DynamicExpressionBuilder } from './dynamic-db.ts'
+import { encryptedColumnError, isEncrypted } from './encrypted-column.ts'
 import type { OrderByItem, SortDirection } from './parse-order-by.ts'
 
 /** One ORDER BY term: `qb.orderBy(term.expression, term.modifiers)`. */
@@ -25,7 +26,8 @@ export interface OrderByTerm {
  * compileFilter. Nulls sort first ascending and last descending, as in SQL Server (so
  * Dataverse) and SQLite; the placement is spelled out so PostgreSQL agrees.
  *
- * @throws AppError COLUMN_NOT_FOUND if an item names no column of `table`
+ * @throws AppError COLUMN_NOT_FOUND if an item names no column of `table`,
+ *   QUERY_ENCRYPTED_COLUMN if it names an encrypted column
  */
 export function compileOrderBy(
   orderBy: readonly OrderByItem[] | undefined,
@@ -37,6 +39,7 @@ export function compileOrderBy(
   }
   return items.map((item) => {
     const column = findColumn(table, item.column)
+    if (isEncrypted(column)) throw encryptedColumnError(column, 'sorting')
     return {
       column: column.name,
       direction: item.direction,

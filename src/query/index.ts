@@ -28,7 +28,8 @@ export {
   toStorageValue,
   type StorageValue,
 } from './to-storage-value.ts'
-export { compileFilter, escapeLike } from './compile-filter.ts'
+export { compileFilter, escapeLike, type CompileFilterOptions } from './compile-filter.ts'
+export { hasBlindIndex, isEncrypted, type BlindIndexer } from './encrypted-column.ts'
 export { compileOrderBy, type OrderByTerm } from './compile-order-by.ts'
 export { compileKeysetAfter } from './compile-keyset.ts'
 export { compileSelect } from './compile-select.ts'

@@ -9,6 +9,7 @@ import type {
 } from './filter-ast.ts'
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_PREDICATES } from './limits.ts'
 import { queryError, type QueryErrorSource } from './query-error.ts'
+import { encryptedColumnError, hasBlindIndex, isEncrypted } from './encrypted-column.ts'
 import { resolveProperty } from './resolve-property.ts'
 import { dateTimeFormat, storageScale, toStorageValue } from './to-storage-value.ts'
 import { tokenizeFilter, type Token } from './tokenize-filter.ts'
@@ -112,9 +113,13 @@ const isKeyword = (token: Token, keyword: string): boolean =>
  * `not` applies to the whole comparison that follows it (`not name eq 'x'`).
  * Parameter aliases (`@p1`) are replaced by their value, itself a literal or a column name.
  *
+ * Encrypted columns (cell-level encryption) take only `eq null`/`ne null` and, when they have
+ * a blind index, `eq` with a literal; anything else needs their plaintext and is refused.
+ *
  * @throws AppError QUERY_INVALID (syntax, types; message has the position), COLUMN_NOT_FOUND,
- *   QUERY_UNSUPPORTED (lambdas, navigation paths, Microsoft.Dynamics.CRM.* and other functions)
- *   or QUERY_TOO_COMPLEX (MAX_FILTER_LENGTH, MAX_FILTER_DEPTH, MAX_FILTER_PREDICATES)
+ *   QUERY_UNSUPPORTED (lambdas, navigation paths, Microsoft.Dynamics.CRM.* and other functions),
+ *   QUERY_ENCRYPTED_COLUMN or QUERY_TOO_COMPLEX (MAX_FILTER_LENGTH, MAX_FILTER_DEPTH,
+ *   MAX_FILTER_PREDICATES)
  */
 export function parseFilter(text: string, table: TableDef, aliases: AliasValues = {}): FilterNode {
   if (text.length > MAX_FILTER_LENGTH) {
@@ -274,6 +279,9 @@ export function parseFilter(text: string, table: TableDef, aliases: AliasValues 
         property.source,
       )
     }
+    if (isEncrypted(column)) {
+      throw encryptedColumnError(column, `${token.value}()`, property.source)
+    }
     if (value.value.kind !== 'string') {
       throw queryError('QUERY_INVALID', `${token.value}() needs a string literal`, value.source)
     }
@@ -303,6 +311,11 @@ export function parseFilter(text: string, table: TableDef, aliases: AliasValues 
       )
     }
     if (leftColumn !== undefined && rightColumn !== undefined) {
+      for (const column of [leftColumn, rightColumn]) {
+        if (isEncrypted(column)) {
+          throw encryptedColumnError(column, 'comparing it with another column', left.source)
+        }
+      }
       if (leftColumn.type === 'choices' || rightColumn.type === 'choices') {
         throw queryError(
           'QUERY_UNSUPPORTED',
@@ -328,6 +341,13 @@ export function parseFilter(text: string, table: TableDef, aliases: AliasValues 
         throw queryError('QUERY_INVALID', 'null can only be compared with eq or ne', literal.source)
       }
       return
+    }
+    if (isEncrypted(column) && (operator !== 'eq' || !hasBlindIndex(column))) {
+      throw encryptedColumnError(
+        column,
+        operator === 'eq' ? "'eq' with a value" : `'${operator}'`,
+        (leftColumn !== undefined ? left : right).source,
+      )
     }
     if (column.type === 'choices') {
       throw queryError(

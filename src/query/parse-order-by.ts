@@ -2,6 +2,7 @@ import type { TableDef } from '../records/model.ts'
 import type { AliasValues } from './parse-filter.ts'
 import { MAX_OPTION_LENGTH, MAX_ORDER_BY_ITEMS } from './limits.ts'
 import { queryError, type QueryErrorSource } from './query-error.ts'
+import { encryptedColumnError, isEncrypted } from './encrypted-column.ts'
 import { resolveProperty } from './resolve-property.ts'
 import { splitList } from './split-list.ts'
 
@@ -22,10 +23,11 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /**
  * Parses $orderby: a comma list of `column [asc|desc]` (default asc). A parameter alias may
  * stand for the column name (dataverse-spec §7: aliases are allowed in $orderby). A column may
- * appear once. Multi-select choice columns can't be sorted.
+ * appear once. Multi-select choice columns and encrypted columns can't be sorted.
  *
  * @throws AppError QUERY_INVALID, COLUMN_NOT_FOUND, QUERY_UNSUPPORTED (navigation paths,
- *   choices columns) or QUERY_TOO_COMPLEX (more than MAX_ORDER_BY_ITEMS entries)
+ *   choices columns), QUERY_ENCRYPTED_COLUMN or QUERY_TOO_COMPLEX (more than
+ *   MAX_ORDER_BY_ITEMS entries)
  */
 export function parseOrderBy(
   text: string,
@@ -71,6 +73,10 @@ export function parseOrderBy(
         'Multi-select choice columns cannot be sorted',
         nameSource,
       )
+    }
+    if (isEncrypted(column)) {
+      // A sealed cell (or a keyed hash of it) sorts in no useful order.
+      throw encryptedColumnError(column, 'sorting', nameSource)
     }
     if (items.some((item) => item.column === column.name)) {
       throw queryError('QUERY_INVALID', 'The column is already in $orderby', source)

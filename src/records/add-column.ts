@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors.ts'
 import { parseLogicalName } from '../shared/names.ts'
+import { ENCRYPTABLE_TYPES, encryptionRefusal } from './cells/encryptable.ts'
 import { parseColumnOptions } from './column-options.ts'
 import { defaultDisplayName } from './entity-set-name.ts'
 import type { RecordsContext } from './internal/context.ts'
@@ -23,7 +24,9 @@ export interface AddColumnInput {
 
 /**
  * Adds a column: ALTER TABLE ADD COLUMN and its `_columns` row in one transaction (SQLite DDL
- * is transactional). Options are validated per type and stored with defaults filled in.
+ * is transactional). Options are validated per type and stored with defaults filled in. A
+ * string or memo column may be created encrypted (`options.encrypted`, optionally with
+ * `options.blindIndex`; see encryptColumn for the rules).
  *
  * @throws AppError NAME_INVALID (bad or reserved name), VALIDATION (type, options, lookup
  *   targets that don't exist), TABLE_NOT_FOUND, ALREADY_EXISTS (the table has the column)
@@ -47,6 +50,11 @@ export async function addColumn(
   if (input.required !== undefined && typeof input.required !== 'boolean') {
     throw new AppError('VALIDATION', 'required must be true or false.', {
       details: [{ path: 'required', message: 'expected a boolean' }],
+    })
+  }
+  if (input.options?.encrypted === true && !ENCRYPTABLE_TYPES.includes(input.type)) {
+    throw new AppError('VALIDATION', `A ${input.type} column can't be encrypted.`, {
+      details: [{ path: 'options.encrypted', message: 'only string and memo columns' }],
     })
   }
   const options = parseColumnOptions(input.type, input.options)
@@ -77,6 +85,14 @@ export async function addColumn(
           details: [{ path: 'column name', message: 'already in use' }],
         },
       )
+    }
+    if (options.encrypted === true) {
+      const refusal = encryptionRefusal(table, column)
+      if (refusal !== undefined) {
+        throw new AppError('VALIDATION', `Column '${name}' can't be encrypted: ${refusal}.`, {
+          details: [{ path: 'options.encrypted', message: refusal }],
+        })
+      }
     }
     for (const [i, target] of (options.targets ?? []).entries()) {
       if (!catalog.byName.has(target)) {

@@ -28,6 +28,12 @@ const bound = (type: ColumnType) => {
 }
 const range = (type: ColumnType) => ({ minValue: bound(type), maxValue: bound(type) })
 
+/** Cell-level encryption settings (string and memo columns only, see docs/keys.md). */
+const cellEncryption = {
+  encrypted: z.boolean().exactOptional(),
+  blindIndex: z.boolean().exactOptional(),
+}
+
 const choices = z
   .array(
     z.strictObject({
@@ -43,8 +49,8 @@ const choices = z
   })
 
 const SCHEMAS: Readonly<Record<ColumnType, z.ZodType<ColumnOptions>>> = {
-  string: z.strictObject({ maxLength: maxLength(STRING_MAX_LENGTH_LIMIT) }),
-  memo: z.strictObject({ maxLength: maxLength(MEMO_MAX_LENGTH_LIMIT) }),
+  string: z.strictObject({ maxLength: maxLength(STRING_MAX_LENGTH_LIMIT), ...cellEncryption }),
+  memo: z.strictObject({ maxLength: maxLength(MEMO_MAX_LENGTH_LIMIT), ...cellEncryption }),
   wholenumber: z.strictObject(range('wholenumber')),
   bigint: z.strictObject(range('bigint')),
   float: z.strictObject({ precision: precision(FLOAT_PRECISION_MAX), ...range('float') }),
@@ -92,15 +98,26 @@ export function parseColumnOptions(type: ColumnType, raw: unknown): ColumnOption
       details: [{ path: 'options.minValue', message: 'must not exceed maxValue' }],
     })
   }
+  if (options.blindIndex === true && options.encrypted !== true) {
+    throw new AppError('VALIDATION', 'A blind index needs an encrypted column.', {
+      details: [{ path: 'options.blindIndex', message: 'only with encrypted: true' }],
+    })
+  }
   return withDefaults(type, options)
 }
+
+/** The encryption flags, kept only when true (stored metadata stays minimal). */
+const encryptionOf = (options: ColumnOptions): ColumnOptions => ({
+  ...(options.encrypted === true ? { encrypted: true } : {}),
+  ...(options.encrypted === true && options.blindIndex === true ? { blindIndex: true } : {}),
+})
 
 function withDefaults(type: ColumnType, options: ColumnOptions): ColumnOptions {
   switch (type) {
     case 'string':
-      return { maxLength: options.maxLength ?? STRING_MAX_LENGTH_DEFAULT }
+      return { maxLength: options.maxLength ?? STRING_MAX_LENGTH_DEFAULT, ...encryptionOf(options) }
     case 'memo':
-      return { maxLength: options.maxLength ?? MEMO_MAX_LENGTH_DEFAULT }
+      return { maxLength: options.maxLength ?? MEMO_MAX_LENGTH_DEFAULT, ...encryptionOf(options) }
     case 'wholenumber':
     case 'float':
     case 'decimal':

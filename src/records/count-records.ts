@@ -1,4 +1,5 @@
 import { buildCountQuery, type ParsedQueryOptions } from '../query/index.ts'
+import { filterOptionsFor } from './cells/blind-indexer.ts'
 import type { RecordsContext } from './internal/context.ts'
 import { findTable } from './internal/table-catalog.ts'
 import type { RecordScope } from './record-scope.ts'
@@ -8,7 +9,7 @@ import type { RecordScope } from './record-scope.ts'
  * and $top. Counting stops past MAX_COUNT (5,000): a result of MAX_COUNT + 1 means "more"
  * (dataverse-spec §7: @odata.count is capped at 5,000).
  *
- * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, QUERY_INVALID
+ * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, QUERY_INVALID, QUERY_ENCRYPTED_COLUMN
  */
 export async function countRecords(
   ctx: RecordsContext,
@@ -23,6 +24,7 @@ export async function countRecords(
     table,
     options,
     scope === undefined ? undefined : (eb) => scope.where(eb, table),
+    await filterOptionsFor(ctx, table, options.filter),
   ).executeTakeFirstOrThrow()
   return Number(row.count)
 }

@@ -167,6 +167,28 @@ describe('alternate keys (createKey, deleteKey, findRecordIdByKey)', () => {
     )
   })
 
+  it('keeps keys and encrypted columns apart: neither can take the other', async () => {
+    // A key over sealed (randomised) cells would enforce nothing and find nothing.
+    await f.service.addColumn(f.env, 'account', {
+      name: 'new_secretno',
+      type: 'string',
+      options: { encrypted: true },
+    })
+    await assert.rejects(
+      f.service.createKey(f.env, 'account', { name: 'secretkey', columns: ['new_secretno'] }),
+      hasCode('VALIDATION', 'columns.0'),
+    )
+    // …and a column of a key can't be encrypted afterwards.
+    await f.service.addColumn(f.env, 'account', { name: 'new_plainno', type: 'string' })
+    await f.service.createKey(f.env, 'account', { name: 'plainkey', columns: ['new_plainno'] })
+    await assert.rejects(
+      f.service.setColumnEncryption(f.env, 'account', 'new_plainno', { encrypted: true }),
+      (e: AppError) =>
+        e.code === 'VALIDATION' && /alternate key/.test(e.message + JSON.stringify(e.details)),
+    )
+    await f.service.deleteKey(f.env, 'account', 'plainkey')
+  })
+
   it('refuses a key the existing records violate, leaving no row and no index behind', async () => {
     for (const name of ['Dup', 'Dup']) {
       await f.service.createRecord(f.env, 'account', { name, telephone1: '555' }, actor())

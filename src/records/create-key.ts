@@ -92,6 +92,11 @@ function checkColumns(table: TableDef, columns: readonly string[]): void {
     if (column.system) {
       throw invalid(`columns.${i}`, `'${column.name}' is a system column`)
     }
+    if (column.options.encrypted === true) {
+      // Sealed cells are randomised: a UNIQUE index over them would neither enforce
+      // uniqueness nor find a record by value.
+      throw invalid(`columns.${i}`, `'${column.name}' is encrypted; keys need plain columns`)
+    }
     if (!KEY_COLUMN_TYPES.includes(column.type)) {
       throw invalid(
         `columns.${i}`,

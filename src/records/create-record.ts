@@ -1,6 +1,7 @@
 import { AppError } from '../shared/errors.ts'
 import type { RecordId } from '../shared/ids.ts'
 import type { EnvDb } from '../storage/index.ts'
+import { sealRow } from './cells/seal-row.ts'
 import { checkActor } from './internal/actor.ts'
 import { checkLookups } from './internal/check-lookups.ts'
 import { composeFullName } from './internal/compose-full-name.ts'
@@ -66,6 +67,7 @@ export async function createRecord(
     row.set('createdby', actor)
     row.set('modifiedby', actor)
     row.set('versionnumber', await nextVersion(trx))
+    await sealRow(ctx, table, row, id)
     await insertRow(trx, table, row)
     if (options.scope !== undefined) {
       const scope = options.scope

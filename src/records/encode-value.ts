@@ -29,7 +29,8 @@ const CHOICES_TEXT = /^\s*\d{1,10}\s*(?:,\s*\d{1,10}\s*)*$/
  * - choices: TEXT '1,3,5' (sorted, unique) from such a string; '' means null;
  * - lookup, uniqueidentifier: TEXT lower-case GUID (braces and upper case accepted).
  * Null stays null (the caller enforces `required`). Existence of lookup targets is checked by
- * the caller inside its transaction.
+ * the caller inside its transaction. An encrypted column is validated here like any other
+ * (maxLength counts the plaintext); sealRow encrypts it once the record id is known.
  *
  * @throws AppError RECORD_INVALID with `details[0].path` = the column name
  */
@@ -170,6 +171,9 @@ function encodeGuid(value: unknown, fail: (message: string) => never): string {
   return v
 }
 
-/** The SQLite column type of a column (STRICT tables). */
-export const sqlTypeOf = (column: ColumnDef): 'text' | 'integer' | 'real' =>
-  STORAGE_TYPE[column.type]
+/**
+ * The SQLite column type of a column (STRICT tables). An encrypted column holds sealed cells,
+ * so it is a BLOB whatever its type (records/cells).
+ */
+export const sqlTypeOf = (column: ColumnDef): 'text' | 'integer' | 'real' | 'blob' =>
+  column.options.encrypted === true ? 'blob' : STORAGE_TYPE[column.type]

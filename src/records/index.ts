@@ -14,6 +14,8 @@ export type { DeleteRecordOptions } from './delete-record.ts'
 export type { QueryRecordsOptions, QueryRecordsResult } from './query-records.ts'
 export type { RetrieveRecordOptions } from './retrieve-record.ts'
 export type { UpdateRecordOptions } from './update-record.ts'
+export type { ColumnEncryptionInput, ColumnEncryptionResult } from './set-column-encryption.ts'
+export { ENCRYPTABLE_TYPES } from './cells/encryptable.ts'
 export type { RecordOperation, RecordScope } from './record-scope.ts'
 export {
   createRecordsService,

@@ -61,6 +61,19 @@ export interface ColumnOptions {
    * 'removeLink' (default) sets this column to null; 'restrict' refuses the delete (IN_USE).
    */
   readonly onDelete?: 'removeLink' | 'restrict'
+  /**
+   * string, memo: cell-level encryption (docs/keys.md "Cell-level encryption"). Values are
+   * sealed with AES-256-GCM under a key derived from the environment's field key, bound to
+   * environment, table, column and record id. One-way: never false once true. Stored only
+   * when true.
+   */
+  readonly encrypted?: boolean
+  /**
+   * Encrypted columns: a keyed HMAC-SHA-256 of each value is kept in a hidden companion column
+   * so `$filter=column eq 'x'` works by exact match (it reveals which rows hold equal values).
+   * Stored only when true.
+   */
+  readonly blindIndex?: boolean
 }
 
 export interface ColumnDef {

@@ -1,6 +1,8 @@
 import { buildSelectQuery, type ParsedQueryOptions, type WhereFactory } from '../query/index.ts'
 import type { RecordsContext } from './internal/context.ts'
-import { selectedColumns, toRecord } from './internal/record-io.ts'
+import { filterOptionsFor } from './cells/blind-indexer.ts'
+import { decodeRecords } from './cells/decode-records.ts'
+import { selectedColumns } from './internal/record-io.ts'
 import { findTable } from './internal/table-catalog.ts'
 import type { RecordData } from './model.ts'
 import type { RecordScope } from './record-scope.ts'
@@ -30,7 +32,11 @@ export interface QueryRecordsResult {
  * and limit are compiled into SQL by src/query; the scope predicate and `where` are ANDed in.
  * Parse `options` against the same table (getTable) first.
  *
- * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, QUERY_INVALID
+ * Encrypted columns among the selected ones are decrypted (records/cells); `eq` on an
+ * encrypted column with a blind index compares blind indexes.
+ *
+ * @throws AppError TABLE_NOT_FOUND, COLUMN_NOT_FOUND, QUERY_INVALID, QUERY_ENCRYPTED_COLUMN,
+ *   DECRYPT_FAILED
  */
 export async function queryRecords(
   ctx: RecordsContext,
@@ -51,12 +57,13 @@ export async function queryRecords(
     table,
     options,
     predicates.length === 0 ? undefined : (eb) => eb.and(predicates.map((p) => p(eb))),
+    await filterOptionsFor(ctx, table, options.filter),
   ).select(`${table.name}.versionnumber`)
   if (extra.limit !== undefined) query = query.limit(extra.limit)
   const rows = await query.execute()
   const last = rows.at(-1)
   return {
-    records: rows.map((row) => toRecord(columns, row)),
+    records: await decodeRecords(ctx, table, columns, rows),
     ...(last === undefined ? {} : { lastRow: last }),
   }
 }

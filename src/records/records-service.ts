@@ -23,6 +23,11 @@ import { queryRecords, type QueryRecordsOptions, type QueryRecordsResult } from 
 import { readProvisionedIds } from './read-provisioned-ids.ts'
 import type { RecordScope } from './record-scope.ts'
 import { retrieveRecord, type RetrieveRecordOptions } from './retrieve-record.ts'
+import {
+  setColumnEncryption,
+  type ColumnEncryptionInput,
+  type ColumnEncryptionResult,
+} from './set-column-encryption.ts'
 import { openUnitOfWork } from './unit-of-work.ts'
 import { updateRecord, type UpdateRecordOptions } from './update-record.ts'
 
@@ -115,6 +120,16 @@ export interface RecordsService extends RecordOperations {
   createKey(env: EnvironmentId, table: string, input: CreateKeyInput): Promise<KeyDef>
   /** Removes an alternate key and its index (see deleteKey). */
   deleteKey(env: EnvironmentId, table: string, name: string): Promise<void>
+  /**
+   * Marks a column encrypted (cell-level encryption; one-way) and/or gives it a blind index,
+   * sealing its stored values in one transaction. See setColumnEncryption.
+   */
+  setColumnEncryption(
+    env: EnvironmentId,
+    table: string,
+    column: string,
+    input: ColumnEncryptionInput,
+  ): Promise<ColumnEncryptionResult>
   /** Drops the cached metadata of an environment (call after deleting or purging it). */
   forget(env: EnvironmentId): void
 }
@@ -141,10 +156,12 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         ),
       )
     }
-    return databases.use(env, (db, reader) =>
+    return databases.use(env, (db, handle) =>
       fn({
         db,
-        reader,
+        environmentId: env,
+        fieldKey: handle.fieldKey,
+        reader: handle.reader,
         statements,
         clock,
         random,
@@ -167,6 +184,8 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
     deleteKey: (env, table, name) => run(env, (ctx) => deleteKey(ctx, table, name)),
     findRecordIdByKey: (env, table, values) =>
       run(env, (ctx) => findRecordIdByKey(ctx, table, values)),
+    setColumnEncryption: (env, table, column, input) =>
+      run(env, (ctx) => setColumnEncryption(ctx, table, column, input)),
     createRecord: (env, table, data, opts) =>
       run(env, (ctx) => createRecord(ctx, table, data, opts)),
     retrieveRecord: (env, table, id, opts) =>

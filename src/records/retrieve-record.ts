@@ -1,6 +1,7 @@
 import { parseGuid } from '../shared/ids.ts'
 import type { RecordsContext } from './internal/context.ts'
-import { missingRecord, selectedColumns, toRecord } from './internal/record-io.ts'
+import { decodeRecord } from './cells/decode-records.ts'
+import { missingRecord, selectedColumns } from './internal/record-io.ts'
 import { findTable } from './internal/table-catalog.ts'
 import type { RecordData } from './model.ts'
 import type { RecordScope } from './record-scope.ts'
@@ -54,5 +55,5 @@ export async function retrieveRecord(
   }
   const row = found === undefined ? await query().executeTakeFirst() : found.row
   if (row === undefined) throw await missingRecord(ctx.db, table, recordId, 'retrieve', scope)
-  return toRecord(columns, row)
+  return decodeRecord(ctx, table, columns, row)
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../shared/clock.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import { Mutex } from '../shared/mutex.ts'
 import type { Random } from '../shared/random.ts'
+import type { Secret } from '../shared/secret.ts'
 import type { EnvDb } from '../storage/index.ts'
 import { countRecords } from './count-records.ts'
 import { createRecord } from './create-record.ts'
@@ -20,6 +21,7 @@ import { updateRecord } from './update-record.ts'
 
 /** What a unit of work needs besides the open transaction. */
 export interface UnitOfWorkDeps {
+  readonly fieldKey: () => Promise<Secret>
   readonly clock: Clock
   readonly random: Random
   readonly catalog: (db: EnvDb) => Promise<TableCatalog>
@@ -52,6 +54,8 @@ export function openUnitOfWork(env: EnvironmentId, trx: EnvDb, deps: UnitOfWorkD
   const mutex = new Mutex()
   const ctx: RecordsContext = {
     db: trx,
+    environmentId: env,
+    fieldKey: deps.fieldKey,
     clock: deps.clock,
     random: deps.random,
     catalog: deps.catalog,

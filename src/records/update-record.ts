@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors.ts'
 import { parseGuid } from '../shared/ids.ts'
+import { sealRow } from './cells/seal-row.ts'
 import { checkActor } from './internal/actor.ts'
 import { checkLookups } from './internal/check-lookups.ts'
 import { composeFullName, needsNameParts } from './internal/compose-full-name.ts'
@@ -61,6 +62,7 @@ export async function updateRecord(
     row.set('modifiedon', nowText(ctx.clock))
     row.set('modifiedby', actor)
     row.set('versionnumber', version)
+    await sealRow(ctx, table, row, recordId)
     const result = await trx
       .updateTable(table.name)
       .set(Object.fromEntries(row))

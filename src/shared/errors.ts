@@ -78,6 +78,16 @@ export const ERRORS = {
     meaning: 'The query uses an option or function this server does not support.',
     action: 'Remove the option; see the API compatibility table.',
   },
+  QUERY_ENCRYPTED_COLUMN: {
+    kind: 'validation',
+    http: 400,
+    wire: '0x80060888',
+    exit: 2,
+    meaning:
+      'A $filter or $orderby needs the plaintext of an encrypted column: sorting, ranges, ne, contains/startswith/endswith, column-to-column comparisons, or eq on a column without a blind index.',
+    action:
+      'Filter encrypted columns only with eq on a column that has a blind index, or with eq null / ne null; sort by another column.',
+  },
   QUERY_TOO_COMPLEX: {
     kind: 'limit',
     http: 400,
@@ -224,6 +234,16 @@ export const ERRORS = {
     exit: 4,
     meaning: 'The object is still needed (for example a key version that still wraps data keys).',
     action: 'Move what depends on it first (rotate, re-wrap), then retry.',
+  },
+  COLUMN_ENCRYPTION_IRREVERSIBLE: {
+    kind: 'conflict',
+    http: 409,
+    wire: GENERIC,
+    exit: 4,
+    meaning:
+      'Marking a column encrypted is one-way: an encrypted column cannot be turned back into a plaintext column.',
+    action:
+      'Keep the column encrypted. To hold the values in plaintext, add a new column and copy them through the API.',
   },
   POLICY_REGION_MISMATCH: {
     kind: 'conflict',

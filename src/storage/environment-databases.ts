@@ -28,6 +28,12 @@ export interface EnvironmentDatabasesOptions {
    * key stops new opens at once. The returned Secret is zeroed right after the file is keyed.
    */
   readonly resolveKey: (id: EnvironmentId) => Promise<Secret>
+  /**
+   * Unwraps the environment's field-encryption key (cell-level encryption). Called at most once
+   * per open handle, on first use; the key is held with the handle and zeroed when it closes
+   * (lock, delete, purge, LRU). Without it, `fieldKey()` refuses with KEY_UNAVAILABLE.
+   */
+  readonly resolveFieldKey?: (id: EnvironmentId) => Promise<Secret>
   /** Runs after each open (schema migrations), before the handle is shared. */
   readonly onOpen: (db: EnvDb) => Promise<void>
   /**
@@ -45,6 +51,23 @@ interface Entry {
   readonly changes: ChangeStamp
   refs: number
   closing: boolean
+  /** The field key, unwrapped on first use and zeroed when the handle closes. */
+  fieldKey?: Promise<Secret>
+}
+
+/** The keys of an open environment, valid while the `use` callback runs. */
+/** What `use` hands its callback besides the Kysely instance. */
+export interface OpenEnvironment extends OpenEnvironmentKeys {
+  /** Runs one read statement now when no transaction holds the connection. */
+  readonly reader: SyncReader
+}
+
+export interface OpenEnvironmentKeys {
+  /**
+   * The environment's field-encryption key, unwrapped once per open handle. The Secret is
+   * shared: don't dispose it, and don't keep it past the `use` callback.
+   */
+  readonly fieldKey: () => Promise<Secret>
 }
 
 /**
@@ -53,10 +76,11 @@ interface Entry {
  */
 export interface EnvironmentDatabases {
   /**
-   * Runs `fn` with the environment's database, opening it first if it is cold; `reader` runs
-   * single reads on the same connection without Kysely's hand-off when no transaction holds it.
+   * Runs `fn` with the environment's database, opening it first if it is cold. `handle` offers
+   * single reads on the same connection without Kysely's hand-off (when no transaction holds
+   * it) and the environment's field key.
    */
-  use<T>(id: EnvironmentId, fn: (db: EnvDb, reader: SyncReader) => Promise<T>): Promise<T>
+  use<T>(id: EnvironmentId, fn: (db: EnvDb, handle: OpenEnvironment) => Promise<T>): Promise<T>
   /** Creates the database file of a new environment, keyed with `key`, and runs onOpen. */
   create(id: EnvironmentId, key: Secret): Promise<void>
   /** Closes the handle (when idle) and forgets its key: used on lock, delete and purge. */
@@ -76,14 +100,40 @@ export interface EnvironmentDatabases {
 export function createEnvironmentDatabases(
   options: EnvironmentDatabasesOptions,
 ): EnvironmentDatabases {
+  /** Closes the file and zeroes the field key (DESIGN invariant 3: keys leave with the handle). */
+  const finish = (entry: Entry): void => {
+    if (entry.raw.open) entry.raw.close()
+    entry.fieldKey?.then(
+      (key) => {
+        key.dispose()
+      },
+      () => undefined,
+    )
+  }
   const closeEntry = (entry: Entry): void => {
     entry.closing = true
-    if (entry.refs === 0 && entry.raw.open) entry.raw.close()
+    if (entry.refs === 0) finish(entry)
   }
   const handles = new Lru<EnvironmentId, Entry>(options.capacity, (_id, entry) => {
     closeEntry(entry)
   })
   const opening = new Map<EnvironmentId, Promise<Entry>>()
+  const fieldKeyOf = (id: EnvironmentId, entry: Entry): Promise<Secret> => {
+    if (entry.fieldKey !== undefined) return entry.fieldKey
+    const resolve = options.resolveFieldKey
+    if (resolve === undefined) {
+      return Promise.reject(
+        new AppError('KEY_UNAVAILABLE', 'Cell-level encryption is not configured on this node.'),
+      )
+    }
+    const pending = resolve(id)
+    entry.fieldKey = pending
+    // A failed unwrap is not kept: the next use asks again (a passing outage heals).
+    pending.catch(() => {
+      if (entry.fieldKey === pending) delete entry.fieldKey
+    })
+    return pending
+  }
 
   const pathOf = (id: EnvironmentId): string => {
     // Ids are parsed GUIDs; this re-check keeps any other string away from the file system.
@@ -151,7 +201,7 @@ export function createEnvironmentDatabases(
     if (entry.closing) {
       // Evicted between the open and this waiter resuming: open again (which asks for the key
       // again, so a lock in between is honoured).
-      if (entry.refs === 0 && entry.raw.open) entry.raw.close()
+      if (entry.refs === 0) finish(entry)
       return acquire(id)
     }
     entry.refs += 1
@@ -161,11 +211,15 @@ export function createEnvironmentDatabases(
   return {
     async use(id, fn) {
       const entry = await acquire(id)
+      const handle: OpenEnvironment = {
+        reader: entry.reader,
+        fieldKey: () => fieldKeyOf(id, entry),
+      }
       try {
-        return await fn(entry.db, entry.reader)
+        return await fn(entry.db, handle)
       } finally {
         entry.refs -= 1
-        if (entry.closing && entry.refs === 0 && entry.raw.open) entry.raw.close()
+        if (entry.closing && entry.refs === 0) finish(entry)
       }
     },
     async create(id, key) {

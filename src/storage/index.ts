@@ -4,6 +4,8 @@ export {
   type EnvDb,
   type EnvironmentDatabases,
   type EnvironmentDatabasesOptions,
+  type OpenEnvironment,
+  type OpenEnvironmentKeys,
 } from './environment-databases.ts'
 export {
   isCorruptionError,

@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { findEnvironment } from '../../src/control/environments/environment.ts'
 import { resolveEnvironmentKey } from '../../src/control/environments/resolve-environment-key.ts'
+import { resolveFieldKey } from '../../src/control/environments/resolve-field-key.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { allFiles, filesContaining } from '../helpers/files.ts'
@@ -19,6 +20,7 @@ describe('encryption at rest (canary scan)', () => {
   const dir = tempDir('sr-canary-')
   const canary = `CANARY-${randomUUID()}`
   let dek: Uint8Array
+  let fieldKey: Uint8Array
 
   before(async () => {
     const app = await openApp(dir.path, { init: true })
@@ -29,10 +31,21 @@ describe('encryption at rest (canary scan)', () => {
       actor: 'test',
     })
     const { systemUserId } = await app.records.readProvisionedIds(env.id)
+    // With cell-level encryption on too (issue 6): an encrypted column with a blind index.
+    await app.records.addColumn(env.id, 'account', {
+      name: 'new_secret',
+      type: 'string',
+      options: { encrypted: true, blindIndex: true },
+    })
     await app.records.createRecord(
       env.id,
       'account',
-      { name: canary, description: `${canary} in a memo`, emailaddress1: `${canary}@example.com` },
+      {
+        name: canary,
+        description: `${canary} in a memo`,
+        emailaddress1: `${canary}@example.com`,
+        new_secret: `${canary} sealed`,
+      },
       { actorId: systemUserId },
     )
     await app.records.createTable(env.id, {
@@ -42,6 +55,9 @@ describe('encryption at rest (canary scan)', () => {
     const key = await resolveEnvironmentKey(app.control, env.id)
     dek = key.expose().slice()
     key.dispose()
+    const field = await resolveFieldKey(app.control, env.id)
+    fieldKey = field.expose().slice()
+    field.dispose()
     await app.close()
   })
   after(() => {
@@ -69,6 +85,12 @@ describe('encryption at rest (canary scan)', () => {
   it('never stores the environment DEK in any file', () => {
     assert.equal(dek.length, 32)
     assert.deepEqual(filesContaining(dir.path, dek), [])
+  })
+
+  it('never stores the environment field key in any file', () => {
+    assert.equal(fieldKey.length, 32)
+    assert.notDeepEqual(fieldKey, dek)
+    assert.deepEqual(filesContaining(dir.path, fieldKey), [])
   })
 
   it('never stores the canary after an interrupted transaction', async () => {

@@ -87,6 +87,12 @@ function attributeMetadata(table: TableDef, column: ColumnDef): Record<string, u
     meta['Format'] = column.options.format === 'dateonly' ? 'DateOnly' : 'DateAndTime'
   }
   if (column.type === 'lookup') meta['Targets'] = [...(column.options.targets ?? [])]
+  if (column.options.encrypted === true) {
+    // Strongroom's own instance annotations, not Dataverse's IsSecured (that is field-level
+    // security, a different feature): cell-level encryption, docs/keys.md. Not in $metadata.
+    meta['@Strongroom.Encrypted'] = true
+    meta['@Strongroom.BlindIndex'] = column.options.blindIndex === true
+  }
   return meta
 }
 

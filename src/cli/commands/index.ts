@@ -28,6 +28,8 @@ import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
 import {
   columnAdd,
+  columnDecrypt,
+  columnEncrypt,
   tableCreate,
   tableKeyAdd,
   tableKeyDelete,
@@ -73,6 +75,8 @@ export const COMMANDS: readonly Command[] = [
   tableKeyAdd,
   tableKeyList,
   tableKeyDelete,
+  columnEncrypt,
+  columnDecrypt,
   recordCreate,
   recordGet,
   recordList,

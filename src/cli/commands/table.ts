@@ -111,6 +111,11 @@ export const columnAdd = defineCommand({
     format: { type: 'string', description: 'datetime: dateonly | datetime' },
     choices: { type: 'string', description: 'choice/choices: 1=Red,2=Blue' },
     targets: { type: 'string', description: 'lookup: target tables, comma-separated' },
+    encrypted: { type: 'boolean', description: 'string/memo: cell-level encryption (one-way)' },
+    'blind-index': {
+      type: 'boolean',
+      description: 'encrypted: keep a blind index so eq filters work (reveals equal values)',
+    },
   },
   async run(input) {
     const { app, env } = await dataContext(input)
@@ -136,6 +141,8 @@ export const columnAdd = defineCommand({
       ...(format === undefined ? {} : { format }),
       ...(choices === undefined ? {} : { choices: parseChoices(choices) }),
       ...(targets === undefined ? {} : { targets: targets.split(',').map((t) => t.trim()) }),
+      ...(input.options['encrypted'] === true ? { encrypted: true } : {}),
+      ...(input.options['blind-index'] === true ? { blindIndex: true } : {}),
     }
     const displayName = stringOption(input, 'display-name')
     return app.records.addColumn(env, input.args['table'] ?? '', {
@@ -146,7 +153,50 @@ export const columnAdd = defineCommand({
       ...(displayName === undefined ? {} : { displayName }),
     })
   },
-  human: (c) => `Added column ${c.name} (${c.type})\n`,
+  human: (c) =>
+    `Added column ${c.name} (${c.type}${c.options.encrypted === true ? ', encrypted' : ''}${c.options.blindIndex === true ? ', blind index' : ''})\n`,
+})
+
+export const columnEncrypt = defineCommand({
+  name: 'column encrypt',
+  summary: 'Encrypt a string or memo column, sealing its stored values (one-way).',
+  args: ['table', 'column'],
+  options: {
+    ...ENV_OPTIONS,
+    'blind-index': {
+      type: 'boolean',
+      description: 'Keep a blind index so eq filters work (reveals which values are equal)',
+    },
+  },
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const table = input.args['table'] ?? ''
+    const result = await app.records.setColumnEncryption(env, table, input.args['column'] ?? '', {
+      encrypted: true,
+      ...(input.options['blind-index'] === true ? { blindIndex: true } : {}),
+    })
+    return { table, ...result }
+  },
+  human: (r) =>
+    r.changed
+      ? `Column ${r.table}.${r.column.name} is encrypted${r.column.options.blindIndex === true ? ' with a blind index' : ''}; ${String(r.values)} stored value(s) sealed or indexed.\n`
+      : `Column ${r.table}.${r.column.name} was already encrypted as asked; nothing changed.\n`,
+})
+
+export const columnDecrypt = defineCommand({
+  name: 'column decrypt',
+  summary: 'Refused for an encrypted column: encryption is one-way.',
+  args: ['table', 'column'],
+  options: ENV_OPTIONS,
+  async run(input) {
+    const { app, env } = await dataContext(input)
+    const table = input.args['table'] ?? ''
+    const result = await app.records.setColumnEncryption(env, table, input.args['column'] ?? '', {
+      encrypted: false,
+    })
+    return { table, ...result }
+  },
+  human: (r) => `Column ${r.table}.${r.column.name} is not encrypted; nothing changed.\n`,
 })
 
 export const tableKeyAdd = defineCommand({

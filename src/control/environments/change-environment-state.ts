@@ -33,8 +33,9 @@ export async function changeEnvironmentState(
         updated_at: at,
         ...(event === 'delete' ? { deleted_at: at } : {}),
         ...(event === 'recover' ? { deleted_at: null } : {}),
-        // Crypto-shred: without the wrapped DEK the file and any copy of it are unreadable.
-        ...(event === 'purge' ? { wrapped_dek: null } : {}),
+        // Crypto-shred: without the wrapped DEK the file and any copy of it are unreadable, and
+        // without the wrapped field key no encrypted cell copied out of it ever opens again.
+        ...(event === 'purge' ? { wrapped_dek: null, wrapped_field_key: null } : {}),
       })
       .where('id', '=', env.id)
       .where('state', '=', env.state)
@@ -58,7 +59,7 @@ export async function changeEnvironmentState(
   if (next !== 'active') ctx.databases.evict(env.id)
   if (event === 'purge') {
     ctx.databases.removeFiles(env.id)
-    // secure_delete zeroed the wrapped DEK in the database pages; move the WAL frames that
+    // secure_delete zeroed the wrapped keys in the database pages; move the WAL frames that
     // still hold the old page into the file and truncate the WAL.
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(ctx.db)
   }
@@ -92,7 +93,8 @@ export async function recoverEnvironment(ctx: ControlContext, input: ChangeState
 }
 
 /**
- * Crypto-shreds a deleted environment: its wrapped DEK is destroyed and its files removed.
+ * Crypto-shreds a deleted environment: its wrapped DEK and field key are destroyed and its
+ * files removed.
  * Inside the recovery window this needs `force`.
  */
 export async function purgeEnvironment(

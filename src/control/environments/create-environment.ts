@@ -20,8 +20,9 @@ export interface CreateEnvironmentInput {
 }
 
 /**
- * Creates an environment: a fresh random DEK wrapped by the tenant's service key, an encrypted
- * database file keyed with it, and the system tables. Nothing is left behind if any step fails.
+ * Creates an environment: a fresh random DEK and field-encryption key, both wrapped by the
+ * tenant's service key, an encrypted database file keyed with the DEK, and the system tables.
+ * Nothing is left behind if any step fails.
  * @throws NAME_INVALID, VALIDATION, TENANT_NOT_FOUND, REGION_NOT_FOUND, ALREADY_EXISTS
  */
 export async function createEnvironment(
@@ -68,11 +69,25 @@ export async function createEnvironment(
   const dek = generateDataKey(ctx.random)
   const at = isoNow(ctx)
   try {
+    const ref = { keyId: key.provider_key_id, version }
     const wrapped = await provider.wrap(
-      { keyId: key.provider_key_id, version },
+      ref,
       dek,
       dekContext({ purpose: 'environment-db', tenantId: tenant.id, environmentId: id }),
     )
+    // The field-encryption key (cell-level encryption) is wrapped by the same key version,
+    // under its own purpose; it is never stored unwrapped (DESIGN "Key hierarchy").
+    const fieldKey = generateDataKey(ctx.random)
+    let wrappedFieldKey: Uint8Array
+    try {
+      wrappedFieldKey = await provider.wrap(
+        ref,
+        fieldKey,
+        dekContext({ purpose: 'field', tenantId: tenant.id, environmentId: id }),
+      )
+    } finally {
+      fieldKey.dispose()
+    }
     await ctx.db
       .insertInto('environments')
       .values({
@@ -88,6 +103,7 @@ export async function createEnvironment(
         key_id: key.id,
         key_version: version,
         wrapped_dek: wrapped,
+        wrapped_field_key: wrappedFieldKey,
       })
       .execute()
     // storage disposes the Secret it is given; keep ours for the dispose below.

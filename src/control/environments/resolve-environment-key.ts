@@ -1,11 +1,10 @@
-import { dekContext } from '../../keys/envelope.ts'
 import { checkKeyHealth } from '../../keys/check-key-health.ts'
-import type { KeyProvider } from '../../keys/key-provider.ts'
 import { AppError, isAppError } from '../../shared/errors.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
 import type { Secret } from '../../shared/secret.ts'
 import { providerOf, type ControlContext } from '../context.ts'
 import { changeEnvironmentState } from './change-environment-state.ts'
+import { unwrapDataKey } from './unwrap-data-key.ts'
 import {
   assertUsable,
   findEnvironment,
@@ -31,39 +30,10 @@ export async function resolveEnvironmentKey(
   return unwrapDek(ctx, env)
 }
 
-/** True only when the provider positively says the version can't be used any more. */
-async function revoked(provider: KeyProvider, env: Environment): Promise<boolean> {
-  const health = await checkKeyHealth(provider, { keyId: env.key.keyId, version: env.key.version })
-  return health === 'missing' || health === 'disabled'
-}
-
 async function unwrapDek(ctx: ControlContext, env: Environment): Promise<Secret> {
-  const row = await ctx.db
-    .selectFrom('environments')
-    .select('wrapped_dek')
-    .where('id', '=', env.id)
-    .executeTakeFirstOrThrow()
-  if (row.wrapped_dek === null) throw new AppError('ENVIRONMENT_NOT_FOUND', 'No such environment.')
-  const provider = providerOf(ctx, env.key.provider)
-  try {
-    return await provider.unwrap(
-      { keyId: env.key.keyId, version: env.key.version },
-      row.wrapped_dek,
-      dekContext({ purpose: 'environment-db', tenantId: env.tenantId, environmentId: env.id }),
-    )
-  } catch (e) {
-    if (!isAppError(e) || e.code !== 'KEY_UNAVAILABLE' || env.state !== 'active') throw e
-    if (!(await revoked(provider, env))) throw e
-    await changeEnvironmentState(ctx, env, 'lock', 'system:key-check', {
-      keyName: env.key.name,
-      keyVersion: env.key.version,
-    }).catch(() => undefined)
-    throw new AppError(
-      'ENVIRONMENT_LOCKED',
-      `Environment '${env.name}' is locked: its key is unavailable.`,
-      { cause: e },
-    )
-  }
+  const dek = await unwrapDataKey(ctx, env, 'environment-db')
+  if (dek === undefined) throw new AppError('ENVIRONMENT_NOT_FOUND', 'No such environment.')
+  return dek
 }
 
 /**
@@ -99,5 +69,9 @@ export async function unlockEnvironment(
     )
   }
   dek.dispose()
+  // The field key is wrapped by the same key version; check it too, so an environment whose
+  // encrypted cells could not be read doesn't come back as active.
+  const fieldKey = await unwrapDataKey(ctx, env, 'field')
+  fieldKey?.dispose()
   return changeEnvironmentState(ctx, env, 'unlock', input.actor)
 }

@@ -1,10 +1,15 @@
 import { sql } from 'kysely'
-import { dekContext } from '../../keys/envelope.ts'
 import type { KeyVersionStatus } from '../../keys/key-provider.ts'
 import { AppError } from '../../shared/errors.ts'
 import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
 import { appendHistory } from '../history.ts'
 import { findTenant } from '../tenants/find-tenant.ts'
+import {
+  commitRewrap,
+  rewrapDataKeys,
+  type PreparedRewrap,
+  type WrappingKey,
+} from './rewrap-data-keys.ts'
 
 export interface TenantKeyVersion {
   readonly version: number
@@ -98,9 +103,10 @@ export async function listTenantKeys(ctx: ControlContext, tenant: string): Promi
 }
 
 /**
- * Rotates a tenant key: the provider makes a new version, then every DEK wrapped by an older
- * version is re-wrapped by the new one. Data files are not touched (no rewrite, no downtime).
- * The re-wrap commits in one transaction, conditional on each row's version being unchanged.
+ * Rotates a tenant key: the provider makes a new version, then the data keys (DEK and field
+ * key) of every environment on an older version are re-wrapped by the new one
+ * (rewrapDataKeys). Data files are not touched (no rewrite, no downtime). The re-wrap commits
+ * in one transaction, each row through the shared conditional update (commitRewrap).
  * Older versions stay enabled (they may still be needed by backups) until retired.
  * @throws TENANT_NOT_FOUND, KEY_NOT_FOUND, KEY_UNAVAILABLE
  */
@@ -123,29 +129,33 @@ export async function rotateTenantKey(
   const version = rotated.currentVersion
   const envs = await ctx.db
     .selectFrom('environments')
-    .select(['id', 'tenant_id', 'key_version', 'wrapped_dek'])
+    .select(['id', 'tenant_id', 'key_version', 'wrapped_dek', 'wrapped_field_key'])
     .where('key_id', '=', row.id)
     .where('wrapped_dek', 'is not', null)
     .where('key_version', '<>', version)
     .execute()
 
-  const updates: { id: string; from: number; old: Uint8Array; wrapped: Uint8Array }[] = []
-  // An environment whose DEK can't be unwrapped (its version disabled, a damaged blob) stays
+  const updates: PreparedRewrap[] = []
+  // An environment whose keys can't be unwrapped (its version disabled, a damaged blob) stays
   // on its version and is reported; it doesn't stop the others from moving.
   const skipped: string[] = []
   for (const env of envs) {
     if (env.wrapped_dek === null) continue
-    const context = dekContext({
-      purpose: 'environment-db',
-      tenantId: env.tenant_id,
-      environmentId: env.id,
+    const keyAt = (v: number): WrappingKey => ({
+      rowId: row.id,
+      provider: row.provider,
+      providerKeyId: row.provider_key_id,
+      version: v,
     })
-    let dek
     try {
-      dek = await provider.unwrap(
-        { keyId: row.provider_key_id, version: env.key_version },
-        env.wrapped_dek,
-        context,
+      updates.push(
+        await rewrapDataKeys(ctx, {
+          tenantId: env.tenant_id,
+          environmentId: env.id,
+          from: keyAt(env.key_version),
+          to: keyAt(version),
+          wrapped: { dek: env.wrapped_dek, fieldKey: env.wrapped_field_key },
+        }),
       )
     } catch (e) {
       ctx.logger.log('warn', 'key.rewrap-skipped', {
@@ -153,32 +163,15 @@ export async function rotateTenantKey(
         code: (e as { code?: unknown }).code,
       })
       skipped.push(env.id)
-      continue
-    }
-    try {
-      const wrapped = await provider.wrap({ keyId: row.provider_key_id, version }, dek, context)
-      updates.push({ id: env.id, from: env.key_version, old: env.wrapped_dek, wrapped })
-    } finally {
-      dek.dispose()
     }
   }
 
   const at = isoNow(ctx)
   let rewrapped = 0
   await ctx.db.transaction().execute(async (trx) => {
-    for (const u of updates) {
-      const r = await trx
-        .updateTable('environments')
-        .set({ wrapped_dek: u.wrapped, key_version: version, updated_at: at })
-        .where('id', '=', u.id)
-        .where('key_version', '=', u.from)
-        // Only if the row still holds the DEK this rotation unwrapped under this key: a policy
-        // change (add-env, remove-env) or another rotation that committed meanwhile wins.
-        .where('key_id', '=', row.id)
-        .where('wrapped_dek', '=', u.old)
-        .executeTakeFirst()
-      rewrapped += Number(r.numUpdatedRows)
-    }
+    // Each row only if it still holds the keys this rotation unwrapped under this key: a
+    // policy change (add-env, remove-env) or another rotation that committed meanwhile wins.
+    for (const u of updates) if (await commitRewrap(trx, u, { at })) rewrapped += 1
     await appendHistory(trx, {
       tenantId: row.tenant_id,
       at,

@@ -1,10 +1,9 @@
-import { sql } from 'kysely'
-import type { Transaction } from 'kysely'
-import { dekContext } from '../../keys/envelope.ts'
+import { sql, type Transaction } from 'kysely'
 import { AppError } from '../../shared/errors.ts'
 import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
 import { assertUsable, type Environment } from '../environments/environment.ts'
 import { appendHistory } from '../history.ts'
+import { commitRewrap, rewrapDataKeys } from '../keys/rewrap-data-keys.ts'
 import type { ControlDb } from '../schema.ts'
 
 /** The tenant key a DEK moves to. */
@@ -16,11 +15,12 @@ export interface TargetKey {
 }
 
 /**
- * Moves an environment's DEK from its current key to `to`'s current version: unwrap with the
- * old key, wrap with the new, then in ONE control transaction update key_id, key_version and
- * wrapped_dek (conditional on the row still naming the old key and version), run `also`, and
- * append the history entry. The data file is not touched: the DEK itself is unchanged, so an
- * open handle stays valid (no data rewrite, no downtime).
+ * Moves an environment's data keys (DEK and field key) from its current key to `to`'s current
+ * version: unwrap with the old key, wrap with the new (rewrapDataKeys), then in ONE control
+ * transaction the shared conditional update (commitRewrap, also conditional on the state), run
+ * `also`, and append the history entry. The data file is not touched: the DEK itself is
+ * unchanged, so an open handle stays valid (no data rewrite, no downtime), and so is the field
+ * key, so encrypted cells stay readable.
  * @throws ENVIRONMENT_LOCKED, INVALID_STATE, KEY_UNAVAILABLE, KEY_UNWRAP_FAILED
  */
 export async function rewrapEnvironmentKey(
@@ -36,42 +36,37 @@ export async function rewrapEnvironmentKey(
 ): Promise<{ version: number }> {
   const { env, to } = input
   if (env.state !== 'disabled') assertUsable(env)
+  // The key, version and wrapped keys as of one read, so the unwrap matches the blobs.
   const row = await ctx.db
-    .selectFrom('environments')
-    .select(['key_id', 'key_version', 'wrapped_dek'])
-    .where('id', '=', env.id)
+    .selectFrom('environments as e')
+    .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
+    .select([
+      'e.key_id',
+      'e.key_version',
+      'e.wrapped_dek',
+      'e.wrapped_field_key',
+      'k.provider',
+      'k.provider_key_id',
+    ])
+    .where('e.id', '=', env.id)
     .executeTakeFirstOrThrow()
   if (row.wrapped_dek === null) throw new AppError('ENVIRONMENT_NOT_FOUND', 'No such environment.')
-  const context = dekContext({
-    purpose: 'environment-db',
+  const version = (await providerOf(ctx, to.provider).describeKey(to.providerKeyId)).currentVersion
+  const prepared = await rewrapDataKeys(ctx, {
     tenantId: env.tenantId,
     environmentId: env.id,
+    from: {
+      rowId: row.key_id,
+      provider: row.provider,
+      providerKeyId: row.provider_key_id,
+      version: row.key_version,
+    },
+    to: { rowId: to.rowId, provider: to.provider, providerKeyId: to.providerKeyId, version },
+    wrapped: { dek: row.wrapped_dek, fieldKey: row.wrapped_field_key },
   })
-  const target = providerOf(ctx, to.provider)
-  const info = await target.describeKey(to.providerKeyId)
-  const version = info.currentVersion
-  const dek = await providerOf(ctx, env.key.provider).unwrap(
-    { keyId: env.key.keyId, version: row.key_version },
-    row.wrapped_dek,
-    context,
-  )
-  let wrapped: Uint8Array
-  try {
-    wrapped = await target.wrap({ keyId: to.providerKeyId, version }, dek, context)
-  } finally {
-    dek.dispose()
-  }
   const at = isoNow(ctx)
   await ctx.db.transaction().execute(async (trx) => {
-    const r = await trx
-      .updateTable('environments')
-      .set({ key_id: to.rowId, key_version: version, wrapped_dek: wrapped, updated_at: at })
-      .where('id', '=', env.id)
-      .where('key_id', '=', row.key_id)
-      .where('key_version', '=', row.key_version)
-      .where('state', '=', env.state)
-      .executeTakeFirst()
-    if (r.numUpdatedRows !== 1n) {
+    if (!(await commitRewrap(trx, prepared, { at, state: env.state }))) {
       throw new AppError('INVALID_STATE', `Environment '${env.name}' changed meanwhile; retry.`)
     }
     await input.also(trx)

@@ -5,6 +5,10 @@ import type { StorageRow } from './encode-record.ts'
 /** Tables whose primary name is composed from first and last name (Dataverse contact). */
 const COMPOSED: ReadonlySet<string> = new Set(['contact'])
 
+/** Whether `column` of `table` is a source of the composed primary name (contact first/last). */
+export const isNamePart = (table: TableDef, column: string): boolean =>
+  COMPOSED.has(table.name) && (column === 'firstname' || column === 'lastname')
+
 /** Whether `composeFullName` needs the current first and last name for this write. */
 export const needsNameParts = (table: TableDef, row: StorageRow): boolean =>
   COMPOSED.has(table.name) && !row.has('fullname') && (row.has('firstname') || row.has('lastname'))

@@ -1,12 +1,22 @@
 import type { EnvDb, SyncReader } from '../../storage/index.ts'
 import type { Clock } from '../../shared/clock.ts'
+import type { EnvironmentId } from '../../shared/ids.ts'
 import type { Random } from '../../shared/random.ts'
 import type { StatementCache } from './statement-cache.ts'
+import type { Secret } from '../../shared/secret.ts'
 import type { TableCatalog } from './table-catalog.ts'
 
 /** What every operation gets: one environment's database and the injected dependencies. */
 export interface RecordsContext {
   readonly db: EnvDb
+  /** The environment `db` belongs to (bound into every encrypted cell). */
+  readonly environmentId: EnvironmentId
+  /**
+   * The environment's field-encryption key, unwrapped once per open handle and zeroed when the
+   * handle closes (storage OpenEnvironmentKeys). Shared: never dispose it. Ask for it only when
+   * an encrypted column is read or written, so other requests never need it.
+   */
+  readonly fieldKey: () => Promise<Secret>
   readonly clock: Clock
   readonly random: Random
   /** The environment's table catalog as seen through `db` (pass the transaction inside one). */

@@ -5,8 +5,11 @@ import { CLIENT_WRITABLE_SYSTEM_COLUMNS } from '../system-columns.ts'
 import { columnOf } from './record-io.ts'
 import { recordInvalid } from './record-invalid.ts'
 
-/** Column name → value to store, for the columns a write sets. */
-export type StorageRow = Map<string, StorageValue>
+/**
+ * Column name → value to store, for the columns a write sets. Encrypted columns hold their
+ * plaintext until sealRow replaces it with the sealed cell (a Uint8Array).
+ */
+export type StorageRow = Map<string, StorageValue | Uint8Array>
 
 const isPlainObject = (v: unknown): v is Readonly<Record<string, unknown>> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -1,6 +1,6 @@
 import type { EnvDb } from '../../storage/index.ts'
 import { AppError } from '../../shared/errors.ts'
-import { decodeValue } from '../decode-value.ts'
+import { decodeValue, type CellOpener } from '../decode-value.ts'
 import type { ColumnDef, RecordData, RecordValue, TableDef } from '../model.ts'
 import type { RecordOperation, RecordScope } from '../record-scope.ts'
 
@@ -32,13 +32,17 @@ export function selectedColumns(table: TableDef, select?: readonly string[]): Co
   return [...names].map((name) => columnOf(table, name))
 }
 
-/** A stored row as a client record (column → RecordValue) for `columns`. */
+/**
+ * A stored row as a client record (column → RecordValue) for `columns`. Rows with encrypted
+ * columns among `columns` need `openCell` (decodeRecords supplies it).
+ */
 export function toRecord(
   columns: readonly ColumnDef[],
   row: Readonly<Record<string, unknown>>,
+  openCell?: CellOpener,
 ): RecordData {
   const record: Record<string, RecordValue> = {}
-  for (const c of columns) record[c.name] = decodeValue(c, row[c.name])
+  for (const c of columns) record[c.name] = decodeValue(c, row[c.name], openCell)
   return record
 }
 

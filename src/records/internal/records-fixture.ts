@@ -30,6 +30,7 @@ export async function createRecordsFixture(
 ): Promise<RecordsFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-records-'))
   const key = new Uint8Array(randomBytes(32))
+  const fieldKey = new Uint8Array(randomBytes(32))
   const opened: EnvironmentDatabases[] = []
   const openDatabases = (): EnvironmentDatabases => {
     const databases = createEnvironmentDatabases({
@@ -41,6 +42,7 @@ export async function createRecordsFixture(
       busyTimeoutMs: 5000,
       // The Secret is zeroed after each open, so each open gets its own copy.
       resolveKey: () => Promise.resolve(new Secret(key.slice())),
+      resolveFieldKey: () => Promise.resolve(new Secret(fieldKey.slice())),
       onOpen: migrateEnvironmentDatabase,
     })
     opened.push(databases)

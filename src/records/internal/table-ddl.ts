@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { EnvDb } from '../../storage/index.ts'
+import { blindIndexColumnOf } from '../cells/blind-index.ts'
 import { sqlTypeOf } from '../encode-value.ts'
 import type { ColumnDef, TableDef } from '../model.ts'
 
@@ -78,7 +79,10 @@ export async function writeTable(trx: EnvDb, table: TableDef, createdOn: string)
   for (const c of table.columns) if (needsIndex(c)) await createLookupIndex(trx, table, c)
 }
 
-/** Adds one column to an existing table: ALTER TABLE, its `_columns` row and its index. */
+/**
+ * Adds one column to an existing table: ALTER TABLE, its `_columns` row and its index (and,
+ * for an encrypted column with a blind index, the hidden index column).
+ */
 export async function writeColumn(
   trx: EnvDb,
   table: TableDef,
@@ -91,4 +95,38 @@ export async function writeColumn(
     .values(columnRow(table, column, ordinal))
     .execute()
   if (needsIndex(column)) await createLookupIndex(trx, table, column)
+  if (column.options.blindIndex === true) await addBlindIndexColumn(trx, table, column)
+}
+
+/**
+ * Adds the hidden blind index column of an encrypted column (BLOB, not in `_columns`, so no
+ * client can select or write it) and an index on it, so `eq` filters don't scan the table.
+ */
+export async function addBlindIndexColumn(
+  trx: EnvDb,
+  table: TableDef,
+  column: ColumnDef,
+): Promise<void> {
+  const hidden = blindIndexColumnOf(column)
+  await trx.schema.alterTable(table.name).addColumn(hidden, 'blob').execute()
+  await trx.schema
+    // As for lookup indexes: '.' can't occur in logical names, so the name is unique.
+    .createIndex(`_bix.${table.name}.${column.name}`)
+    .on(table.name)
+    .column(hidden)
+    .execute()
+}
+
+/** Rewrites a column's `_columns` options (after it was encrypted). */
+export async function writeColumnOptions(
+  trx: EnvDb,
+  table: TableDef,
+  column: ColumnDef,
+): Promise<void> {
+  await trx
+    .updateTable('_columns')
+    .set({ options: JSON.stringify(column.options) })
+    .where('table_name', '=', table.name)
+    .where('name', '=', column.name)
+    .execute()
 }

@@ -1,0 +1,72 @@
+import { encodeContext, open, seal } from '../../crypto/index.ts'
+import { AppError, isAppError } from '../../shared/errors.ts'
+import type { Random } from '../../shared/random.ts'
+import type { Secret } from '../../shared/secret.ts'
+
+/** Where a cell lives: what its associated data binds it to. */
+export interface CellAddress {
+  readonly environmentId: string
+  readonly table: string
+  readonly column: string
+  /** The record's primary id (lower-case GUID, as stored). */
+  readonly recordId: string
+}
+
+/**
+ * The associated data of a cell: encodeContext('strongroom/cell/v1', [environment id, table,
+ * column, record id]). A sealed cell copied to another row, column or environment doesn't
+ * authenticate there.
+ */
+export function cellContext(address: CellAddress): Uint8Array {
+  return encodeContext('strongroom/cell/v1', [
+    address.environmentId,
+    address.table,
+    address.column,
+    address.recordId,
+  ])
+}
+
+/**
+ * Seals one plaintext value with its column's cell key (cellKey). The stored cell is the
+ * versioned AEAD layout of src/crypto: `0x01 | IV (12) | ciphertext | tag (16)`.
+ */
+export function sealCell(
+  key: Secret,
+  address: CellAddress,
+  plaintext: string,
+  random: Random,
+): Uint8Array {
+  return seal(key, new TextEncoder().encode(plaintext), cellContext(address), random)
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Opens one sealed cell. Anything that doesn't authenticate as this cell — altered, truncated,
+ * not a blob, or sealed for another row, column or environment — fails with DECRYPT_FAILED
+ * naming the cell (never the value): no plaintext is ever returned for it.
+ * @throws AppError DECRYPT_FAILED
+ */
+export function openCell(key: Secret, address: CellAddress, sealed: unknown): string {
+  const fail = (cause?: unknown): AppError =>
+    new AppError(
+      'DECRYPT_FAILED',
+      `The encrypted value of ${address.table}.${address.column} in record ${address.recordId} could not be authenticated (altered, or copied from another row, column or environment).`,
+      { cause },
+    )
+  if (!(sealed instanceof Uint8Array)) throw fail()
+  let bytes: Uint8Array
+  try {
+    bytes = open(key, sealed, cellContext(address))
+  } catch (e) {
+    if (isAppError(e)) throw fail(e)
+    throw e
+  }
+  try {
+    return UTF8.decode(bytes)
+  } catch (e) {
+    throw fail(e)
+  } finally {
+    bytes.fill(0)
+  }
+}

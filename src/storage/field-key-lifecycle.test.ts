@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { AppError } from '../shared/errors.ts'
+import type { EnvironmentId } from '../shared/ids.ts'
+import { Secret } from '../shared/secret.ts'
+import { createEnvironmentDatabases } from './environment-databases.ts'
+
+// DESIGN invariant 3: unwrapped keys live in memory only while the environment is open; the
+// field key (cell-level encryption) leaves with the handle, like the DEK.
+describe('field key lifecycle of an open environment', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sr-fieldkey-'))
+  after(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const dek = new Uint8Array(randomBytes(32))
+  const fieldKey = new Uint8Array(randomBytes(32))
+  const setup = (resolveFieldKey?: (id: EnvironmentId) => Promise<Secret>) =>
+    createEnvironmentDatabases({
+      dir,
+      capacity: 2,
+      cipher: 'aegis',
+      pageCacheKiB: 256,
+      synchronous: 'normal',
+      busyTimeoutMs: 1000,
+      resolveKey: () => Promise.resolve(new Secret(dek.slice())),
+      ...(resolveFieldKey === undefined ? {} : { resolveFieldKey }),
+      onOpen: () => Promise.resolve(),
+    })
+
+  it('unwraps once per open handle, and zeroes the key when the handle is evicted', async () => {
+    let calls = 0
+    const dbs = setup(() => {
+      calls += 1
+      return Promise.resolve(new Secret(fieldKey.slice()))
+    })
+    const id = randomUUID() as EnvironmentId
+    await dbs.create(id, new Secret(dek.slice()))
+    const first = await dbs.use(id, (_db, keys) => keys.fieldKey())
+    const again = await dbs.use(id, (_db, keys) => keys.fieldKey())
+    assert.equal(first, again)
+    assert.equal(calls, 1)
+    assert.deepEqual(first.expose(), fieldKey)
+    dbs.evict(id) // what a lock, delete or purge does
+    await Promise.resolve()
+    assert.ok(
+      first.expose().every((b) => b === 0),
+      'the evicted field key is zeroed',
+    )
+    const reopened = await dbs.use(id, (_db, keys) => keys.fieldKey())
+    assert.equal(calls, 2)
+    assert.deepEqual(reopened.expose(), fieldKey)
+    await dbs.closeAll()
+    await Promise.resolve()
+    assert.ok(
+      reopened.expose().every((b) => b === 0),
+      'closeAll zeroes it too',
+    )
+  })
+
+  it('keeps the key while a caller still uses an evicted handle, then zeroes it', async () => {
+    const dbs = setup(() => Promise.resolve(new Secret(fieldKey.slice())))
+    const id = randomUUID() as EnvironmentId
+    await dbs.create(id, new Secret(dek.slice()))
+    let held: Secret | undefined
+    await dbs.use(id, async (_db, keys) => {
+      held = await keys.fieldKey()
+      dbs.evict(id)
+      assert.deepEqual(held.expose(), fieldKey, 'still usable inside the callback')
+    })
+    await Promise.resolve()
+    assert.ok(held?.expose().every((b) => b === 0))
+    await dbs.closeAll()
+  })
+
+  it('does not keep a failed unwrap: the next use asks again', async () => {
+    let fail = true
+    const dbs = setup(() =>
+      fail
+        ? Promise.reject(new AppError('KEY_UNAVAILABLE', 'provider down'))
+        : Promise.resolve(new Secret(fieldKey.slice())),
+    )
+    const id = randomUUID() as EnvironmentId
+    await dbs.create(id, new Secret(dek.slice()))
+    await assert.rejects(
+      dbs.use(id, (_db, keys) => keys.fieldKey()),
+      { code: 'KEY_UNAVAILABLE' },
+    )
+    fail = false
+    const key = await dbs.use(id, (_db, keys) => keys.fieldKey())
+    assert.deepEqual(key.expose(), fieldKey)
+    await dbs.closeAll()
+  })
+
+  it('refuses when no field key resolver is configured', async () => {
+    const dbs = setup()
+    const id = randomUUID() as EnvironmentId
+    await dbs.create(id, new Secret(dek.slice()))
+    await assert.rejects(
+      dbs.use(id, (_db, keys) => keys.fieldKey()),
+      { code: 'KEY_UNAVAILABLE' },
+    )
+    await dbs.closeAll()
+  })
+})
