@@ -252,8 +252,8 @@ async function lockAfterDestroy(count: number, trial: number) {
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('state', '=', 'locked')
           .executeTakeFirstOrThrow()
-        if (Number(n) > 0 && firstLockSeconds === undefined) firstLockSeconds = seconds(t0)
-        if (Number(n) === count) break
+        if (n > 0 && firstLockSeconds === undefined) firstLockSeconds = seconds(t0)
+        if (n === count) break
         if (performance.now() - t0 > 120_000) throw new Error(`only ${n} of ${count} locked`)
         await sleep(5)
       }
@@ -296,7 +296,8 @@ async function unwrapLatency(provider: KeyProvider, ref: KeyRef, samples: number
   const dek = generateDataKey(cryptoRandom)
   const wrapped = await provider.wrap(ref, dek, context)
   dek.dispose()
-  for (let i = 0; i < Math.min(20, samples); i++) (await provider.unwrap(ref, wrapped, context)).dispose()
+  for (let i = 0; i < Math.min(20, samples); i++)
+    (await provider.unwrap(ref, wrapped, context)).dispose()
   const ms: number[] = []
   for (let i = 0; i < samples; i++) {
     const t0 = performance.now()
@@ -380,7 +381,9 @@ try {
     result['rotation'] = { softhsmRsa2048: hsm, localAes256: local }
   }
   if (ONLY.has('lock')) {
-    log(`b. destroy in the token → ${LOCK_ENVS} environments locked (interval ${HEALTH_INTERVAL_S} s)…`)
+    log(
+      `b. destroy in the token → ${LOCK_ENVS} environments locked (interval ${HEALTH_INTERVAL_S} s)…`,
+    )
     const trials = []
     for (let t = 0; t < LOCK_TRIALS; t++) trials.push(await lockAfterDestroy(LOCK_ENVS, t))
     result['lockAfterDestroy'] = {

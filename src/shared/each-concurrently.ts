@@ -8,7 +8,8 @@ export async function eachConcurrently<T>(
   limit: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer')
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError('limit must be a positive integer')
   let next = 0
   let failed = false
   const worker = async (): Promise<void> => {

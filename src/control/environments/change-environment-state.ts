@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { AppError } from '../../shared/errors.ts'
 import { isoNow, type Actor, type ControlContext } from '../context.ts'
-import { transitionEnvironment, type EnvironmentEvent } from '../environment-state.ts'
+import { isLockedFrom, transitionEnvironment, type EnvironmentEvent } from '../environment-state.ts'
 import { appendHistory } from '../history.ts'
 import { findEnvironment, findEnvironmentById, type Environment } from './environment.ts'
 
@@ -23,7 +23,7 @@ export async function changeEnvironmentState(
   actor: Actor,
   detail: Readonly<Record<string, string | number | boolean | null>> = {},
 ): Promise<Environment> {
-  const next = transitionEnvironment(env.state, event)
+  const next = transitionEnvironment(env.state, event, env.lockedFrom ?? 'active')
   const at = isoNow(ctx)
   await ctx.db.transaction().execute(async (trx) => {
     const result = await trx
@@ -31,6 +31,9 @@ export async function changeEnvironmentState(
       .set({
         state: next,
         updated_at: at,
+        // A lock remembers what it interrupted (active or disabled) for unlock; leaving the
+        // locked state forgets it.
+        locked_from: event === 'lock' ? env.state : null,
         ...(event === 'delete' ? { deleted_at: at } : {}),
         ...(event === 'recover' ? { deleted_at: null } : {}),
         // Crypto-shred: without the wrapped DEK the file and any copy of it are unreadable.
@@ -63,7 +66,11 @@ export async function changeEnvironmentState(
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(ctx.db)
   }
   ctx.logger.log('info', `environment.${event}`, { tenantId: env.tenantId, environmentId: env.id })
-  return { ...env, state: next }
+  return {
+    ...env,
+    state: next,
+    lockedFrom: event === 'lock' && isLockedFrom(env.state) ? env.state : null,
+  }
 }
 
 export async function deleteEnvironment(ctx: ControlContext, input: ChangeStateInput) {
