@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { dekContext } from '../../keys/envelope.ts'
-import type { KeyVersionStatus } from '../../keys/key-provider.ts'
+import type { KeyProvider, KeyVersionStatus, ProviderKeyInfo } from '../../keys/key-provider.ts'
 import { eachConcurrently } from '../../shared/each-concurrently.ts'
 import { AppError } from '../../shared/errors.ts'
 import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
@@ -111,6 +111,9 @@ export async function listTenantKeys(ctx: ControlContext, tenant: string): Promi
 export async function rotateTenantKey(
   ctx: ControlContext,
   input: { tenant: string; name: string; actor: Actor },
+  /** Makes the new version: the provider generates it, or (uploaded keys) an import adds it. */
+  newVersion: (provider: KeyProvider, keyId: string) => Promise<ProviderKeyInfo> = (p, keyId) =>
+    p.rotateKey(keyId),
 ): Promise<{ key: TenantKey; rewrapped: number; skippedEnvironments: string[] }> {
   const row = await findTenantKeyRow(ctx, input.tenant, input.name)
   const provider = providerOf(ctx, row.provider)
@@ -123,7 +126,7 @@ export async function rotateTenantKey(
       `Key '${row.name}' is revoked or disabled; restore it before rotating.`,
     )
   }
-  const rotated = await provider.rotateKey(row.provider_key_id)
+  const rotated = await newVersion(provider, row.provider_key_id)
   const version = rotated.currentVersion
   const envs = await ctx.db
     .selectFrom('environments')
