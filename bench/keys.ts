@@ -45,7 +45,7 @@ const { values } = parseArgs({
   options: {
     envs: { type: 'string', default: '10000' },
     'lock-envs': { type: 'string', default: '1000' },
-    'lock-trials': { type: 'string', default: '3' },
+    'lock-trials': { type: 'string', default: '5' },
     unwraps: { type: 'string', default: '1000' },
     only: { type: 'string', default: 'rotate,lock,unwrap,columns' },
   },
@@ -242,7 +242,7 @@ async function lockAfterDestroy(count: number, trial: number) {
     })
     try {
       // Destroy at a random point of the check's cycle, as an administrator would.
-      await sleep(cryptoRandom.bytes(1)[0] ?? 0)
+      await sleep(Buffer.from(cryptoRandom.bytes(2)).readUInt16BE(0) % (HEALTH_INTERVAL_S * 1000))
       const t0 = performance.now()
       destroyInToken({ keyId: key.keyId, version: key.currentVersion })
       let firstLockSeconds: number | undefined

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import { AppError } from '../../shared/errors.ts'
 import type { EnvironmentId, TenantId } from '../../shared/ids.ts'
 import type { ControlContext } from '../context.ts'
@@ -47,9 +47,12 @@ type Row = Selectable<ControlDb['environments']> & {
   managed_by: 'service' | 'customer'
 }
 
-/** Environment rows joined with their tenant and key; purged rows are left out. */
-export function environmentQuery(ctx: ControlContext) {
-  return ctx.db
+/**
+ * Environment rows joined with their tenant and key; purged rows are left out. `db` is a
+ * transaction when the read belongs to one.
+ */
+export function environmentQuery(ctx: ControlContext, db: Kysely<ControlDb> = ctx.db) {
+  return db
     .selectFrom('environments as e')
     .innerJoin('tenants as t', 't.id', 'e.tenant_id')
     .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
