@@ -129,7 +129,7 @@ export async function unwrapKey(
 ): Promise<Secret> {
   return ctx.session.run(
     (h) => {
-      const found = usableVersion(h, ref)
+      const found = usableVersion(ctx, h, ref)
       return found.type === 'aes-256'
         ? unwrapAes(h, found, wrapped, context)
         : unwrapRsa(ctx, h, found, wrapped, context)

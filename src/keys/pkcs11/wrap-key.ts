@@ -85,7 +85,7 @@ export async function wrapKey(
 ): Promise<Uint8Array> {
   return ctx.session.run(
     (h) => {
-      const found = usableVersion(h, ref)
+      const found = usableVersion(ctx, h, ref)
       return found.type === 'aes-256'
         ? wrapAes(ctx, h, found, plaintext.expose(), context)
         : wrapRsa(found, plaintext.expose(), context)
