@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import {
   ENVIRONMENT_EVENTS,
   ENVIRONMENT_STATES,
+  isLockedFrom,
   transitionEnvironment,
   type EnvironmentEvent,
   type EnvironmentState,
@@ -85,6 +86,29 @@ describe('environment state machine', () => {
       })
     }
   }
+
+  it('unlock returns to the state the lock interrupted (active or disabled)', () => {
+    for (const from of ['active', 'disabled'] as const) {
+      const locked = transitionEnvironment(from, 'lock')
+      assert.equal(locked, 'locked')
+      assert.equal(transitionEnvironment(locked, 'unlock', from), from)
+    }
+    // A lock recorded before the state was remembered unlocks to active.
+    assert.equal(transitionEnvironment('locked', 'unlock'), 'active')
+    // The remembered state only matters to unlock.
+    assert.equal(transitionEnvironment('locked', 'delete', 'disabled'), 'deleted')
+    assert.equal(transitionEnvironment('deleted', 'recover', 'disabled'), 'active')
+    assert.throws(() => transitionEnvironment('disabled', 'unlock', 'disabled'), {
+      code: 'INVALID_STATE',
+    })
+  })
+
+  it('isLockedFrom accepts only active and disabled', () => {
+    assert.deepEqual(
+      [...ENVIRONMENT_STATES, null].filter((s) => isLockedFrom(s)),
+      ['active', 'disabled'],
+    )
+  })
 
   it('names the allowed states in the error', () => {
     assert.throws(() => transitionEnvironment('purged', 'recover'), {

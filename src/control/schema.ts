@@ -17,6 +17,11 @@ export interface ControlDb {
     provider_key_id: string
     managed_by: 'service' | 'customer'
     created_at: string
+    /**
+     * Version 4: JSON array of the versions `key revoke` disabled, so `key restore` re-enables
+     * exactly those (and not versions retired before); NULL when the key is not revoked.
+     */
+    revoked_versions: Generated<string | null>
   }
   environments: {
     id: string
@@ -38,6 +43,11 @@ export interface ControlDb {
      * an environment created before version 4 until its first use, and once purged.
      */
     wrapped_field_key: Uint8Array | null
+    /**
+     * Version 5: the state a locked environment was locked from ('active' or 'disabled'), where
+     * unlock returns it; NULL when not locked.
+     */
+    locked_from: Generated<string | null>
   }
   history: {
     id: Generated<number>
@@ -109,7 +119,7 @@ export interface ControlDb {
   }
 }
 
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -134,6 +144,7 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current < 2) await createVersion2(trx)
     if (current < 3) await createVersion3(trx)
     if (current < 4) await createVersion4(trx)
+    if (current < 5) await createVersion5(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
@@ -290,4 +301,10 @@ async function createVersion3(trx: Kysely<ControlDb>): Promise<void> {
  */
 async function createVersion4(trx: Kysely<ControlDb>): Promise<void> {
   await trx.schema.alterTable('environments').addColumn('wrapped_field_key', 'blob').execute()
+}
+
+/** Version 5: what revoke disabled (per key) and what a lock interrupted (per environment). */
+async function createVersion5(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema.alterTable('tenant_keys').addColumn('revoked_versions', 'text').execute()
+  await trx.schema.alterTable('environments').addColumn('locked_from', 'text').execute()
 }

@@ -99,7 +99,7 @@ export function adminHandle(token: SoftHsmToken): {
   const p11 = new pkcs11js.PKCS11()
   p11.load(token.modulePath)
   try {
-    p11.C_Initialize()
+    p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK })
   } catch (e) {
     if ((e as { code?: number }).code !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e
   }

@@ -612,8 +612,10 @@ describe('a data directory from before field keys (control schema 3)', () => {
         name: 'old',
         actor: 'test',
       })
-      // Make it what version 3 wrote: no wrapped_field_key column at all.
+      // Make it what version 3 wrote: no wrapped_field_key column at all (nor version 5's).
       await sql`ALTER TABLE environments DROP COLUMN wrapped_field_key`.execute(app.control.db)
+      await sql`ALTER TABLE environments DROP COLUMN locked_from`.execute(app.control.db)
+      await sql`ALTER TABLE tenant_keys DROP COLUMN revoked_versions`.execute(app.control.db)
       await app.control.db
         .updateTable('control_meta')
         .set({ value: '3' })
@@ -628,7 +630,7 @@ describe('a data directory from before field keys (control schema 3)', () => {
           .select('value')
           .where('key', '=', 'schema_version')
           .executeTakeFirstOrThrow()
-        assert.equal(meta.value, '4')
+        assert.equal(meta.value, '5')
         const before = await app.control.db
           .selectFrom('environments')
           .select('wrapped_field_key')

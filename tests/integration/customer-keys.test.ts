@@ -512,6 +512,61 @@ describe('customer-managed keys', { skip: !hasSoftHsm() && 'softhsm2 not install
     assert.ok(!JSON.stringify(keys).includes(password))
   })
 
+  it('importing a PFX under an existing uploaded key adds a version and re-wraps onto it', async () => {
+    const password = 'second pass 4$'
+    const before = await json<TenantKey>(['key', 'show', 'up', '--tenant', 'acme'])
+    assert.deepEqual(
+      before.versions.map((v) => [v.version, v.environmentNames.join(',')]),
+      [[1, 'dev']],
+    )
+    // Refused, and nothing changes: a wrong password, a key of another size, a non-uploaded key.
+    const next = pfxFile(outside.path, 2048, password)
+    const wrong = await run(['key', 'import', 'up', '--tenant', 'acme', '--pfx', next], 'x\n')
+    assert.equal(errorCode(wrong.stderr), 'KEY_IMPORT_INVALID')
+    const bigger = pfxFile(outside.path, 3072, password)
+    const size = await run(
+      ['key', 'import', 'up', '--tenant', 'acme', '--pfx', bigger],
+      password + '\n',
+    )
+    assert.equal(errorCode(size.stderr), 'KEY_IMPORT_INVALID')
+    const hsm = await run(
+      ['key', 'import', 'hsm', '--tenant', 'acme', '--pfx', next],
+      password + '\n',
+    )
+    assert.equal(errorCode(hsm.stderr), 'VALIDATION')
+    assert.match(hsm.stderr, /only uploaded keys take a new version by import/)
+    assert.equal(
+      (await json<TenantKey>(['key', 'show', 'up', '--tenant', 'acme'])).currentVersion,
+      1,
+    )
+
+    const key = await json<TenantKey>(
+      ['key', 'import', 'up', '--tenant', 'acme', '--pfx', next],
+      password + '\n',
+    )
+    assert.equal(key.currentVersion, 2)
+    assert.deepEqual(
+      key.versions.map((v) => [v.version, v.status, v.environmentNames.join(',')]),
+      [
+        [1, 'enabled', ''],
+        [2, 'enabled', 'dev'],
+      ],
+    )
+    assert.ok((await get('dev')).stdout.includes(`${CANARY}-dev`), 'readable after a cold open')
+    const history = await listHistory(
+      server.control.db,
+      (await findEnvironment(server.control, 'acme', 'dev')).tenantId,
+    )
+    const imported = history.find((h) => h.action === 'key.imported' && h.detail['version'] === 2)
+    assert.equal(imported?.detail['keyName'], 'up')
+    const rotated = history.find((h) => h.action === 'key.rotated' && h.detail['keyName'] === 'up')
+    assert.deepEqual(
+      { v: rotated?.detail['version'], n: rotated?.detail['rewrapped'] },
+      { v: 2, n: 1 },
+    )
+    assert.ok(!JSON.stringify(history).includes(password))
+  })
+
   it('the canary scan finds no record value, DEK or PIN in the data directory', async () => {
     await server.databases.closeAll()
     for (const e of ['prod', 'dev']) {

@@ -247,6 +247,47 @@ describe('PKCS#11 provider (SoftHSM2)', { skip: !hasSoftHsm() && 'softhsm2 not i
     await assert.rejects(hsm.setVersionStatus(ref, 'enabled'), code('INVALID_STATE'))
   })
 
+  it('a remembered version: status read on every call, the full lookup repeated after a second', async () => {
+    let now = Date.parse('2030-01-01T00:00:00.000Z')
+    const p = openPkcs11Provider({
+      modulePath: token.modulePath,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      random: cryptoRandom,
+      clock: { now: () => new Date(now) },
+      logger,
+    })
+    providers.push(p)
+    const key = await p.createKey({ label: 'remembered', type: 'aes-256' })
+    const ref = { keyId: key.keyId, version: 1 }
+    const wrapped = await p.wrap(ref, generateDataKey(cryptoRandom), ctxA) // remembered now
+    const admin = adminHandle(token)
+    const [secret] = objectsOf(admin, key.keyId, 1)
+    assert.ok(secret !== undefined)
+    // Disabled by an HSM administrator (not through the provider): refused at once.
+    admin.p11.C_SetAttributeValue(admin.session, secret, [
+      { type: pkcs11js.CKA_DECRYPT, value: false },
+    ])
+    await assert.rejects(p.wrap(ref, generateDataKey(cryptoRandom), ctxA), code('KEY_UNAVAILABLE'))
+    await assert.rejects(p.unwrap(ref, wrapped, ctxA), code('KEY_UNAVAILABLE'))
+    admin.p11.C_SetAttributeValue(admin.session, secret, [
+      { type: pkcs11js.CKA_DECRYPT, value: true },
+    ])
+    assert.equal((await p.unwrap(ref, wrapped, ctxA)).length, 32)
+    // A second key object with the same CKA_ID: noticed by the full lookup, within a second.
+    admin.p11.C_GenerateKey(admin.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_ID, value: objectId(ref) },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_DECRYPT, value: true },
+      { type: pkcs11js.CKA_ENCRYPT, value: true },
+    ])
+    now += 1000
+    await assert.rejects(p.unwrap(ref, wrapped, ctxA), code('KEY_UNAVAILABLE'))
+    assert.equal(await p.health?.(ref), 'unreachable', 'ambiguous: neither usable nor gone')
+  })
+
   it('destroy through the provider removes the objects (crypto-shred)', async () => {
     const ref = { keyId: rsa.keyId, version: 1 }
     const wrapped = await hsm.wrap(ref, generateDataKey(cryptoRandom), ctxA)

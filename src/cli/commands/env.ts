@@ -26,7 +26,7 @@ const describe = (e: Environment): string =>
     `tenant:    ${e.tenant}`,
     `region:    ${e.region} (${e.geography})`,
     `type:      ${e.type}`,
-    `state:     ${e.state}`,
+    `state:     ${e.state}${e.lockedFrom === null ? '' : ` (unlock returns it to ${e.lockedFrom})`}`,
     `key:       ${e.key.name} v${e.key.version} (${e.key.provider}, ${e.key.managedBy}-managed)`,
     `created:   ${e.createdAt}`,
     ...(e.deletedAt === null

@@ -89,7 +89,8 @@ export const keyCreate = defineCommand({
 
 export const keyImport = defineCommand({
   name: 'key import',
-  summary: 'Import a customer key from a PFX file (the password is read from stdin).',
+  summary:
+    'Import a customer key from a PFX file, or a new version of an uploaded key of that name (password on stdin).',
   args: ['name'],
   options: {
     ...TENANT,

@@ -1,8 +1,13 @@
-import type { Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import { AppError } from '../../shared/errors.ts'
 import type { EnvironmentId, TenantId } from '../../shared/ids.ts'
 import type { ControlContext } from '../context.ts'
-import { isEnvironmentState, type EnvironmentState } from '../environment-state.ts'
+import {
+  isEnvironmentState,
+  isLockedFrom,
+  type EnvironmentState,
+  type LockedFrom,
+} from '../environment-state.ts'
 import type { ControlDb, EnvironmentType } from '../schema.ts'
 
 export interface EnvironmentKeyRef {
@@ -24,6 +29,8 @@ export interface Environment {
   readonly geography: string
   readonly type: EnvironmentType
   readonly state: EnvironmentState
+  /** While locked: the state the lock interrupted, where `env unlock` returns it. */
+  readonly lockedFrom: LockedFrom | null
   readonly createdAt: string
   readonly updatedAt: string
   readonly deletedAt: string | null
@@ -40,9 +47,12 @@ type Row = Selectable<ControlDb['environments']> & {
   managed_by: 'service' | 'customer'
 }
 
-/** Environment rows joined with their tenant and key; purged rows are left out. */
-export function environmentQuery(ctx: ControlContext) {
-  return ctx.db
+/**
+ * Environment rows joined with their tenant and key; purged rows are left out. `db` is a
+ * transaction when the read belongs to one.
+ */
+export function environmentQuery(ctx: ControlContext, db: Kysely<ControlDb> = ctx.db) {
+  return db
     .selectFrom('environments as e')
     .innerJoin('tenants as t', 't.id', 'e.tenant_id')
     .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
@@ -75,6 +85,7 @@ export function toEnvironment(ctx: ControlContext, row: Row): Environment {
     geography: region?.geography ?? 'unknown',
     type: row.type,
     state: row.state,
+    lockedFrom: row.state === 'locked' && isLockedFrom(row.locked_from) ? row.locked_from : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,

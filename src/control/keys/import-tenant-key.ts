@@ -1,12 +1,14 @@
 import type { ByokProvider } from '../../keys/byok/index.ts'
 import type { KeyProvider } from '../../keys/key-provider.ts'
 import { AppError } from '../../shared/errors.ts'
+import type { TenantId } from '../../shared/ids.ts'
 import { parseSlug } from '../../shared/names.ts'
 import type { Secret } from '../../shared/secret.ts'
-import { providerOf, type Actor, type ControlContext } from '../context.ts'
+import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
 import { findTenant } from '../tenants/find-tenant.ts'
-import { assertKeyNameFree, registerCustomerKey } from './register-customer-key.ts'
-import { describeTenantKey, type TenantKey } from './tenant-keys.ts'
+import { appendHistory } from '../history.ts'
+import { registerCustomerKey } from './register-customer-key.ts'
+import { describeTenantKey, rotateTenantKey, type TenantKey } from './tenant-keys.ts'
 
 export interface ImportTenantKeyInput {
   readonly tenant: string
@@ -24,8 +26,11 @@ const isByok = (p: KeyProvider): p is ByokProvider =>
 /**
  * Imports a customer's RSA key from a password-protected PFX into the uploaded-key (BYOK) store
  * (validated: size, one RSA 2048/3072/4096 key, matching unexpired certificate) and records it
- * as a customer-managed tenant key.
- * @throws NAME_INVALID, TENANT_NOT_FOUND, ALREADY_EXISTS, KEY_IMPORT_INVALID
+ * as a customer-managed tenant key. When the tenant already has an uploaded key of that name, the
+ * PFX becomes its next version instead (same size required) and every DEK is re-wrapped under it:
+ * importing again is how an uploaded key rotates (legacy BYOK "activate", dataverse-spec §2).
+ * @throws NAME_INVALID, TENANT_NOT_FOUND, KEY_IMPORT_INVALID, VALIDATION (the name belongs to a
+ *   key in another provider), INVALID_STATE (the key is revoked)
  */
 export async function importTenantKey(
   ctx: ControlContext,
@@ -33,10 +38,23 @@ export async function importTenantKey(
 ): Promise<TenantKey> {
   const name = parseSlug(input.name, 'key name')
   const tenant = await findTenant(ctx, input.tenant)
-  await assertKeyNameFree(ctx, tenant.id, name)
   const provider = providerOf(ctx, 'byok')
   if (!isByok(provider)) {
     throw new AppError('KEY_OPERATION_UNSUPPORTED', 'The uploaded-key store is not available.')
+  }
+  const existing = await ctx.db
+    .selectFrom('tenant_keys')
+    .select(['provider'])
+    .where('tenant_id', '=', tenant.id)
+    .where('name', '=', name)
+    .executeTakeFirst()
+  if (existing !== undefined) {
+    return importKeyVersion(
+      ctx,
+      { ...input, name, tenantId: tenant.id },
+      existing.provider,
+      provider,
+    )
   }
   const key = await provider.importPfx({
     pfx: input.pfx,
@@ -52,4 +70,38 @@ export async function importTenantKey(
     actor: input.actor,
   })
   return describeTenantKey(ctx, tenant.name, name)
+}
+
+/** A new version of an uploaded key from a PFX, then the re-wrap of a rotation. */
+async function importKeyVersion(
+  ctx: ControlContext,
+  input: ImportTenantKeyInput & { tenantId: TenantId },
+  providerKind: string,
+  byok: ByokProvider,
+): Promise<TenantKey> {
+  if (providerKind !== byok.kind) {
+    throw new AppError(
+      'VALIDATION',
+      `Key '${input.name}' is held by the ${providerKind} provider; only uploaded keys take a new version by import (use 'strongroom key rotate').`,
+      { details: [{ path: 'name', message: 'not an uploaded key' }] },
+    )
+  }
+  const { key } = await rotateTenantKey(ctx, input, async (_provider, keyId) => {
+    const info = await byok.importPfx({ pfx: input.pfx, password: input.password, keyId })
+    await appendHistory(ctx.db, {
+      tenantId: input.tenantId,
+      at: isoNow(ctx),
+      actor: input.actor,
+      action: 'key.imported',
+      detail: {
+        keyName: input.name,
+        provider: byok.kind,
+        keyId,
+        type: info.type,
+        version: info.currentVersion,
+      },
+    })
+    return info
+  })
+  return key
 }

@@ -1,12 +1,14 @@
 import { AppError } from '../../shared/errors.ts'
 import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
 import { appendHistory } from '../history.ts'
+import { parseRevokedVersions } from './revoked-versions.ts'
 import { describeTenantKey, findTenantKeyRow, type TenantKey } from './tenant-keys.ts'
 
 /**
- * Gives access back after `key revoke`: re-enables the disabled versions that still matter
- * (the current one and any that wraps an environment's DEK; versions retired with `key retire`
- * stay disabled). Environments stay locked until `env unlock`, which checks the unwrap again
+ * Gives access back after `key revoke`: re-enables exactly the versions the revoke disabled
+ * (versions retired with `key retire` before it stay disabled). A key disabled in its provider
+ * without `key revoke` gets back the versions it needs: the current one and any that wraps an
+ * environment's DEK. Environments stay locked until `env unlock`, which checks the unwrap again
  * (dataverse-spec §2 "Unlock"). A destroyed version can't come back: its environments can only
  * be unlocked if the key object is restored in the provider (an HSM backup).
  * @throws TENANT_NOT_FOUND, KEY_NOT_FOUND, VALIDATION, KEY_UNAVAILABLE
@@ -37,27 +39,38 @@ export async function restoreTenantKey(
     .where('state', '<>', 'purged')
     .orderBy('name')
     .execute()
-  const needed = new Set([info.currentVersion, ...envs.map((e) => e.key_version)])
+  // After `key revoke`: exactly the versions it disabled. Without a revocation record (a version
+  // disabled in the provider itself, or revoked before the record existed): the versions the
+  // key needs, its current one and those that wrap a DEK.
+  const revoked = parseRevokedVersions(row.revoked_versions)
+  const wanted = new Set(revoked ?? [info.currentVersion, ...envs.map((e) => e.key_version)])
   const enabled: number[] = []
   const destroyed: number[] = []
   for (const v of info.versions) {
-    if (!needed.has(v.version)) continue
+    if (!wanted.has(v.version)) continue
     if (v.status === 'destroyed') destroyed.push(v.version)
     if (v.status !== 'disabled') continue
     await provider.setVersionStatus({ keyId: row.provider_key_id, version: v.version }, 'enabled')
     enabled.push(v.version)
   }
-  await appendHistory(ctx.db, {
-    tenantId: row.tenant_id,
-    at: isoNow(ctx),
-    actor: input.actor,
-    action: 'key.restored',
-    detail: {
-      keyName: row.name,
-      version: info.currentVersion,
-      enabledVersions: enabled.join(','),
-      destroyedVersions: destroyed.join(','),
-    },
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('tenant_keys')
+      .set({ revoked_versions: null })
+      .where('id', '=', row.id)
+      .execute()
+    await appendHistory(trx, {
+      tenantId: row.tenant_id,
+      at: isoNow(ctx),
+      actor: input.actor,
+      action: 'key.restored',
+      detail: {
+        keyName: row.name,
+        version: info.currentVersion,
+        enabledVersions: enabled.join(','),
+        destroyedVersions: destroyed.join(','),
+      },
+    })
   })
   ctx.logger.log('info', 'key.restored', { tenantId: row.tenant_id, enabled: enabled.length })
   return {

@@ -2,6 +2,7 @@ import { AppError } from '../../shared/errors.ts'
 import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
 import { appendHistory } from '../history.ts'
 import { lockKeyEnvironments } from './lock-key-environments.ts'
+import { recordRevokedVersions } from './revoked-versions.ts'
 import { describeTenantKey, findTenantKeyRow, type TenantKey } from './tenant-keys.ts'
 
 /**
@@ -9,7 +10,8 @@ import { describeTenantKey, findTenantKeyRow, type TenantKey } from './tenant-ke
  * is locked at once (its DEK dropped from memory, handle closed), then every enabled version
  * is disabled in its provider, so the provider itself refuses to unwrap. Locking comes first:
  * if the provider call fails, the environments are already closed (fail closed) and the revoke
- * can be repeated. `key restore` re-enables the versions; environments stay locked until
+ * can be repeated. The versions it disables are recorded on the key, so `key restore`
+ * re-enables exactly those (not versions retired before); environments stay locked until
  * `env unlock`.
  * @throws TENANT_NOT_FOUND, KEY_NOT_FOUND, VALIDATION (service-managed key), KEY_UNAVAILABLE
  */
@@ -32,11 +34,14 @@ export async function revokeTenantKey(
   })
   const provider = providerOf(ctx, row.provider)
   const info = await provider.describeKey(row.provider_key_id)
+  const enabled = info.versions.filter((v) => v.status === 'enabled').map((v) => v.version)
+  // Recorded before the provider is touched, so that `key restore` re-enables exactly these even
+  // if a disable below fails halfway; a repeated revoke adds to the record.
+  await recordRevokedVersions(ctx, row, enabled)
   const disabled: number[] = []
-  for (const v of info.versions) {
-    if (v.status !== 'enabled') continue
-    await provider.setVersionStatus({ keyId: row.provider_key_id, version: v.version }, 'disabled')
-    disabled.push(v.version)
+  for (const version of enabled) {
+    await provider.setVersionStatus({ keyId: row.provider_key_id, version }, 'disabled')
+    disabled.push(version)
   }
   // Again after disabling: an add-env or unlock that unwrapped before the disable and committed
   // after the first pass would otherwise leave an environment active on a revoked key.

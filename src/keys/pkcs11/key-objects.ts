@@ -66,9 +66,19 @@ export function attribute(h: Pkcs11Handle, object: Buffer, type: number): Buffer
   return result.value
 }
 
-/** A CK_BBOOL attribute (PKCS#11 v2.40 §2.1: CK_TRUE is 1). */
-export const isTrue = (h: Pkcs11Handle, object: Buffer, type: number): boolean =>
-  attribute(h, object, type)[0] === 1
+/** Several attributes' raw values in one C_GetAttributeValue call, in the order asked. */
+export function attributes(h: Pkcs11Handle, object: Buffer, types: readonly number[]): Buffer[] {
+  const result = h.p11.C_GetAttributeValue(
+    h.session,
+    object,
+    types.map((type) => ({ type })),
+  )
+  return types.map((_, i) => {
+    const value = result[i]?.value
+    if (!Buffer.isBuffer(value)) throw new TypeError('C_GetAttributeValue returned nothing')
+    return value
+  })
+}
 
 /** The token objects of one key version, as found on the token. */
 export interface VersionObjects {
@@ -79,44 +89,51 @@ export interface VersionObjects {
   readonly all: readonly Buffer[]
   /** CKA_DECRYPT of {@link VersionObjects.key}: false means the version is disabled. */
   readonly isEnabled: boolean
+  /** RSA only: CKA_MODULUS and CKA_PUBLIC_EXPONENT of the key (public values). */
+  readonly rsa?: { readonly modulus: Buffer; readonly publicExponent: Buffer }
 }
 
-function keyTypeOf(h: Pkcs11Handle, key: Buffer, keyType: number): KeyType {
-  if (keyType === pkcs11js.CKK_AES) {
-    if (readUlong(attribute(h, key, pkcs11js.CKA_VALUE_LEN)) === 32) return 'aes-256'
-  } else if (keyType === pkcs11js.CKK_RSA) {
-    // CKA_MODULUS is not a sensitive attribute of an RSA private key (PKCS#11 v2.40 §2.1.3).
-    const bits = attribute(h, key, pkcs11js.CKA_MODULUS).length * 8
-    for (const [type, n] of Object.entries(RSA_BITS)) {
-      if (n === bits) return type as keyof typeof RSA_BITS
-    }
-  }
-  throw keyUnavailable('token object has an unexpected key type or size')
-}
+const RSA_TYPES = Object.entries(RSA_BITS) as [keyof typeof RSA_BITS, number][]
 
 /**
  * Finds one key version's objects by CKA_ID. Returns undefined when its key object is gone
- * (destroyed through Strongroom or deleted by an HSM administrator).
+ * (destroyed through Strongroom or deleted by an HSM administrator). Reads what wrap and unwrap
+ * need (status, type, the RSA public values) in as few token calls as it can: this runs before
+ * every wrap and unwrap, so a version disabled or deleted in the HSM fails at once.
  *
  * @throws AppError KEY_UNAVAILABLE when the objects are ambiguous (two keys with one CKA_ID) or
  * of an unexpected type.
  */
 export function findVersion(h: Pkcs11Handle, ref: KeyRef): VersionObjects | undefined {
   const all = findObjects(h, [{ type: pkcs11js.CKA_ID, value: objectId(ref) }])
-  const keys: { object: Buffer; keyType: number }[] = []
+  const keys: Buffer[] = []
   for (const object of all) {
     const cls = readUlong(attribute(h, object, pkcs11js.CKA_CLASS))
-    if (cls === pkcs11js.CKO_PRIVATE_KEY || cls === pkcs11js.CKO_SECRET_KEY) {
-      keys.push({ object, keyType: readUlong(attribute(h, object, pkcs11js.CKA_KEY_TYPE)) })
-    }
+    if (cls === pkcs11js.CKO_PRIVATE_KEY || cls === pkcs11js.CKO_SECRET_KEY) keys.push(object)
   }
-  const [first, ...rest] = keys
-  if (first === undefined) return undefined
+  const [key, ...rest] = keys
+  if (key === undefined) return undefined
   if (rest.length > 0) throw keyUnavailable('several key objects share one CKA_ID')
-  return {
-    type: keyTypeOf(h, first.object, first.keyType),
-    key: first.object,
-    all,
-    isEnabled: isTrue(h, first.object, pkcs11js.CKA_DECRYPT),
+  const [keyType = Buffer.alloc(0), decrypt = Buffer.alloc(0)] = attributes(h, key, [
+    pkcs11js.CKA_KEY_TYPE,
+    pkcs11js.CKA_DECRYPT,
+  ])
+  // PKCS#11 v2.40 §2.1: CK_TRUE is 1.
+  const isEnabled = decrypt[0] === 1
+  const kt = readUlong(keyType)
+  if (kt === pkcs11js.CKK_AES) {
+    if (readUlong(attribute(h, key, pkcs11js.CKA_VALUE_LEN)) === 32) {
+      return { type: 'aes-256', key, all, isEnabled }
+    }
+  } else if (kt === pkcs11js.CKK_RSA) {
+    // CKA_MODULUS and CKA_PUBLIC_EXPONENT are not sensitive attributes of an RSA private key
+    // (PKCS#11 v2.40 §2.1.3).
+    const [modulus = Buffer.alloc(0), publicExponent = Buffer.alloc(0)] = attributes(h, key, [
+      pkcs11js.CKA_MODULUS,
+      pkcs11js.CKA_PUBLIC_EXPONENT,
+    ])
+    const type = RSA_TYPES.find(([, bits]) => bits === modulus.length * 8)?.[0]
+    if (type !== undefined) return { type, key, all, isEnabled, rsa: { modulus, publicExponent } }
   }
+  throw keyUnavailable('token object has an unexpected key type or size')
 }

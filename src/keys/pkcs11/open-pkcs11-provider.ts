@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { AppError } from '../../shared/errors.ts'
 import type { Clock } from '../../shared/clock.ts'
+import { Lru } from '../../shared/lru.ts'
+import { Mutex } from '../../shared/mutex.ts'
 import type { Logger } from '../../shared/logger.ts'
 import type { Random } from '../../shared/random.ts'
 import type { Secret } from '../../shared/secret.ts'
@@ -29,6 +31,8 @@ export interface Pkcs11ProviderOptions {
 }
 
 const MAX_TOKEN_LABEL_BYTES = 32
+/** Key versions whose object handles are remembered between wraps/unwraps. */
+const FOUND_VERSIONS = 256
 const MAX_PIN_BYTES = 256
 
 function assertOptions(opts: Pkcs11ProviderOptions): void {
@@ -76,6 +80,8 @@ export function openPkcs11Provider(opts: Pkcs11ProviderOptions): KeyProvider {
     clock: opts.clock,
     logger: opts.logger,
     oaep: { mode: 'unknown' },
+    found: new Lru(FOUND_VERSIONS, () => undefined),
+    changes: new Mutex(),
   }
   return {
     kind: 'pkcs11',

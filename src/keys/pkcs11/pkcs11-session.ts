@@ -1,7 +1,7 @@
 import pkcs11js from 'pkcs11js'
 import { AppError, isAppError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
-import { Mutex } from '../../shared/mutex.ts'
+import { Semaphore } from '../../shared/semaphore.ts'
 import type { Secret } from '../../shared/secret.ts'
 import { ckrCode, ckrName, isSessionLost, keyUnavailable } from './pkcs11-errors.ts'
 
@@ -12,13 +12,16 @@ export interface Pkcs11Handle {
 }
 
 /**
- * One logged-in session to one token, shared by every operation of a provider instance. pkcs11js
- * calls are synchronous except key generation, so operations are serialised by a mutex: PKCS#11
- * v2.40 §5.6 lets a session run one operation at a time.
+ * Logged-in read/write sessions to one token, shared by every operation of a provider instance.
+ * PKCS#11 v2.40 §5.6 lets a session run one operation at a time, so each operation has a
+ * session to itself: up to `maxSessions` run at once (each on its own session), the rest wait
+ * their turn in order. pkcs11js runs key generation and the RSA decryption step on libuv's
+ * thread pool, so operations on different sessions overlap (a re-wrap of many DEKs uses every
+ * core); everything else is synchronous on the event loop.
  */
 export interface Pkcs11Session {
   /**
-   * Runs `fn` with the session, opening and logging in first if needed. With `retry`, a failure
+   * Runs `fn` with a session, opening and logging in first if needed. With `retry`, a failure
    * that means the session or token went away (CKR_SESSION_HANDLE_INVALID, CKR_TOKEN_NOT_PRESENT,
    * …) drops the session and runs `fn` once more on a new one; use it only for operations that
    * are safe to repeat.
@@ -26,7 +29,7 @@ export interface Pkcs11Session {
    * @throws AppError KEY_UNAVAILABLE when the token can't be reached or the login fails.
    */
   run<T>(fn: (h: Pkcs11Handle) => T | Promise<T>, opts: { retry: boolean }): Promise<T>
-  /** Closes the session. Idempotent; later `run` calls fail with KEY_UNAVAILABLE. */
+  /** Closes the sessions. Idempotent; later `run` calls fail with KEY_UNAVAILABLE. */
   close(): void
 }
 
@@ -35,7 +38,12 @@ export interface Pkcs11SessionOptions {
   readonly tokenLabel: string
   readonly pin: Secret
   readonly logger: Logger
+  /** Sessions open at most, so operations running at once (default 4, at least 1). */
+  readonly maxSessions?: number
 }
+
+/** Enough to keep two to four cores busy with RSA decryptions; HSMs allow far more sessions. */
+export const DEFAULT_MAX_SESSIONS = 4
 
 /** PKCS#11 v2.40 §3.2: token labels are blank-padded; some modules pad with NUL instead. */
 const trimLabel = (label: string): string => label.replaceAll('\u0000', ' ').trimEnd()
@@ -53,14 +61,12 @@ export function openPkcs11Session(opts: Pkcs11SessionOptions): Pkcs11Session {
   } catch (e) {
     throw new AppError('KEY_PROVIDER_INVALID', "The PKCS#11 module can't be loaded.", { cause: e })
   }
-  const mutex = new Mutex()
-  let session: Buffer | undefined
+  const slots = new Semaphore(Math.max(1, Math.floor(opts.maxSessions ?? DEFAULT_MAX_SESSIONS)))
+  /** Open sessions no operation is using. */
+  const idle: Buffer[] = []
   let closed = false
 
-  const drop = (): void => {
-    if (session === undefined) return
-    const s = session
-    session = undefined
+  const drop = (s: Buffer): void => {
     try {
       p11.C_CloseSession(s)
     } catch {
@@ -74,12 +80,13 @@ export function openPkcs11Session(opts: Pkcs11SessionOptions): Pkcs11Session {
       .find((slot) => trimLabel(p11.C_GetTokenInfo(slot).label) === opts.tokenLabel)
 
   const connect = (): Buffer => {
-    if (session !== undefined) return session
     try {
-      p11.C_Initialize()
+      // PKCS#11 v2.40 §5.4: operations run on libuv's worker threads too, so the module must
+      // lock for itself (CKF_OS_LOCKING_OK); without it SoftHSM turns its mutexes off.
+      p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK })
     } catch (e) {
-      // PKCS#11 v2.40 §5.4: initialisation is per process; another provider (or a reload after
-      // a token was re-inserted) may have done it already.
+      // Initialisation is per process; another provider (or a reload after a token was
+      // re-inserted) may have done it already.
       if (ckrCode(e) !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
         throw keyUnavailable('C_Initialize failed', e)
       }
@@ -105,11 +112,7 @@ export function openPkcs11Session(opts: Pkcs11SessionOptions): Pkcs11Session {
       // PKCS#11 v2.40 §5.6: login state is per application, so a second session of this process
       // is already logged in. The token did not check the PIN again in that case.
       if (ckrCode(e) !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
-        try {
-          p11.C_CloseSession(s)
-        } catch {
-          // Nothing more to release.
-        }
+        drop(s)
         const code = ckrCode(e)
         opts.logger.log('warn', 'pkcs11_session.login_failed', {
           ckr: code === undefined ? undefined : ckrName(code),
@@ -117,19 +120,28 @@ export function openPkcs11Session(opts: Pkcs11SessionOptions): Pkcs11Session {
         throw keyUnavailable('C_Login failed', e)
       }
     }
-    session = s
     opts.logger.log('info', 'pkcs11_session.opened', {})
     return s
   }
 
+  /** Runs `fn` on an idle session (or a new one); keeps the session only if `fn` didn't lose it. */
   const attempt = async <T>(fn: (h: Pkcs11Handle) => T | Promise<T>): Promise<T> => {
-    const s = connect()
-    return fn({ p11, session: s })
+    const s = idle.pop() ?? connect()
+    let isLost = false
+    try {
+      return await fn({ p11, session: s })
+    } catch (e) {
+      isLost = isSessionLost(e)
+      throw e
+    } finally {
+      if (isLost) drop(s)
+      else idle.push(s)
+    }
   }
 
   return {
     run: async (fn, { retry }) => {
-      const release = await mutex.lock()
+      const release = await slots.acquire()
       try {
         if (closed) throw keyUnavailable('provider closed')
         try {
@@ -140,15 +152,13 @@ export function openPkcs11Session(opts: Pkcs11SessionOptions): Pkcs11Session {
           opts.logger.log('warn', 'pkcs11_session.lost', {
             ckr: code === undefined ? undefined : ckrName(code),
           })
-          drop()
+          // A token that went away took every session with it: the idle ones are dead too.
+          for (const s of idle.splice(0)) drop(s)
           if (!retry) throw keyUnavailable('session lost', e)
           try {
             return await attempt(fn)
           } catch (e2) {
-            if (isSessionLost(e2)) {
-              drop()
-              throw keyUnavailable('session lost again', e2)
-            }
+            if (isSessionLost(e2)) throw keyUnavailable('session lost again', e2)
             throw e2
           }
         }
@@ -164,9 +174,9 @@ export function openPkcs11Session(opts: Pkcs11SessionOptions): Pkcs11Session {
     close: () => {
       if (closed) return
       closed = true
-      // After any operation already running: it holds the session until it finishes.
-      void mutex.lock().then((release) => {
-        drop()
+      // After every operation already running: each holds its session until it finishes.
+      void slots.acquireAll().then((release) => {
+        for (const s of idle.splice(0)) drop(s)
         // No C_Finalize: PKCS#11 v2.40 §5.4 makes it the application's last call, and other
         // providers in this process may share the module. Unloading drops our reference only.
         try {

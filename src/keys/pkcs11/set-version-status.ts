@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors.ts'
 import type { KeyRef, KeyVersionStatus } from '../key-provider.ts'
 import { eventForStatus, transitionKeyVersion } from '../key-version-state.ts'
 import { keyNotFound } from './describe-key.ts'
+import { foundKey } from './usable-version.ts'
 import { attribute, findVersion, isValidRef, readUlong } from './key-objects.ts'
 import type { VersionObjects } from './key-objects.ts'
 import { ckrCause, ckrCode } from './pkcs11-errors.ts'
@@ -59,6 +60,22 @@ export async function setVersionStatus(
   status: KeyVersionStatus,
 ): Promise<void> {
   const event = eventForStatus(status)
+  const release = await ctx.changes.lock()
+  // Forgotten before and after: the next wrap or unwrap looks the version up in full.
+  ctx.found.delete(foundKey(ref))
+  try {
+    await changeStatus(ctx, ref, event)
+  } finally {
+    ctx.found.delete(foundKey(ref))
+    release()
+  }
+}
+
+async function changeStatus(
+  ctx: Pkcs11Context,
+  ref: KeyRef,
+  event: ReturnType<typeof eventForStatus>,
+): Promise<void> {
   await ctx.session.run(
     (h) => {
       if (!isValidRef(ref)) throw keyNotFound()

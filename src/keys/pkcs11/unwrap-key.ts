@@ -1,7 +1,6 @@
 import pkcs11js from 'pkcs11js'
 import { Secret } from '../../shared/secret.ts'
 import type { KeyRef } from '../key-provider.ts'
-import { attribute } from './key-objects.ts'
 import type { VersionObjects } from './key-objects.ts'
 import { aesGcm, GCM_IV_BYTES, GCM_TAG_BYTES, RSA_X_509, rsaOaepSha256 } from './mechanisms.ts'
 import { oaepDecodeSha256 } from './oaep-decode.ts'
@@ -29,6 +28,20 @@ function decrypt(h: Pkcs11Handle, input: Buffer, outLength: number): Buffer {
   }
 }
 
+/**
+ * The same, off the event loop: the RSA private-key step takes about a millisecond (RSA-2048)
+ * to several (RSA-4096) in a software token, and this lets the provider's other sessions (and
+ * the rest of the process) run meanwhile. See pkcs11-session.ts on concurrency.
+ */
+async function decryptAsync(h: Pkcs11Handle, input: Buffer, outLength: number): Promise<Buffer> {
+  try {
+    return await h.p11.C_DecryptAsync(h.session, input, Buffer.alloc(outLength))
+  } catch (e) {
+    if (isDataInvalid(e)) throw unwrapFailed(e)
+    throw e
+  }
+}
+
 /** Moves bytes into a Secret and wipes the source. */
 function toSecret(bytes: Uint8Array): Secret {
   const out = new Secret(new Uint8Array(bytes))
@@ -44,14 +57,15 @@ function toSecret(bytes: Uint8Array): Secret {
  * token and the blob format is the same. The choice is made once per provider instance, on the
  * first unwrap, from the token's answer to C_DecryptInit.
  */
-function unwrapRsa(
+async function unwrapRsa(
   ctx: Pkcs11Context,
   h: Pkcs11Handle,
   found: VersionObjects,
   wrapped: Uint8Array,
   context: Uint8Array,
-): Secret {
-  const k = attribute(h, found.key, pkcs11js.CKA_MODULUS).length
+): Promise<Secret> {
+  if (found.rsa === undefined) throw new TypeError('not an RSA key version')
+  const k = found.rsa.modulus.length
   if (wrapped.length !== 1 + k || wrapped[0] !== PKCS11_WRAP_FORMAT_V1) throw unwrapFailed()
   const c = Buffer.from(wrapped.subarray(1))
   if (ctx.oaep.mode !== 'raw') {
@@ -68,13 +82,13 @@ function unwrapRsa(
       ctx.logger.log('info', 'pkcs11_oaep.software_decoding', {})
     }
     if (isNative) {
-      const m = decrypt(h, c, k)
+      const m = await decryptAsync(h, c, k)
       ctx.oaep.mode = 'native'
       return toSecret(m)
     }
   }
   h.p11.C_DecryptInit(h.session, RSA_X_509, found.key)
-  const raw = decrypt(h, c, k)
+  const raw = await decryptAsync(h, c, k)
   // I2OSP (RFC 8017 §4.1): the encoded block is exactly k bytes, leading zeros included.
   const em = Buffer.alloc(k)
   raw.copy(em, k - raw.length)
@@ -115,7 +129,7 @@ export async function unwrapKey(
 ): Promise<Secret> {
   return ctx.session.run(
     (h) => {
-      const found = usableVersion(h, ref)
+      const found = usableVersion(ctx, h, ref)
       return found.type === 'aes-256'
         ? unwrapAes(h, found, wrapped, context)
         : unwrapRsa(ctx, h, found, wrapped, context)

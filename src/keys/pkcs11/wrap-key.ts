@@ -1,8 +1,6 @@
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto'
-import pkcs11js from 'pkcs11js'
 import type { Secret } from '../../shared/secret.ts'
 import type { KeyRef } from '../key-provider.ts'
-import { attribute } from './key-objects.ts'
 import type { VersionObjects } from './key-objects.ts'
 import { aesGcm, GCM_IV_BYTES, GCM_TAG_BYTES } from './mechanisms.ts'
 import type { Pkcs11Context } from './pkcs11-context.ts'
@@ -14,15 +12,16 @@ export const PKCS11_WRAP_FORMAT_V1 = 0x01
 // RFC 8017 §7.1.1: OAEP with SHA-256 encrypts at most k - 2·32 - 2 bytes.
 const OAEP_OVERHEAD = 2 * 32 + 2
 
-function wrapRsa(h: Pkcs11Handle, found: VersionObjects, dek: Uint8Array, context: Uint8Array) {
+function wrapRsa(found: VersionObjects, dek: Uint8Array, context: Uint8Array) {
+  if (found.rsa === undefined) throw new TypeError('not an RSA key version')
   // The public half is public: RSA-OAEP encryption needs no secret, so it runs here, with
   // SHA-256, MGF1-SHA-256 and the context as the OAEP label (RFC 8017 §7.1.1). Only decryption
   // needs the private key, and that runs in the token (unwrap-key.ts).
   const publicKey = createPublicKey({
     key: {
       kty: 'RSA',
-      n: attribute(h, found.key, pkcs11js.CKA_MODULUS).toString('base64url'),
-      e: attribute(h, found.key, pkcs11js.CKA_PUBLIC_EXPONENT).toString('base64url'),
+      n: found.rsa.modulus.toString('base64url'),
+      e: found.rsa.publicExponent.toString('base64url'),
     },
     format: 'jwk',
   })
@@ -86,10 +85,10 @@ export async function wrapKey(
 ): Promise<Uint8Array> {
   return ctx.session.run(
     (h) => {
-      const found = usableVersion(h, ref)
+      const found = usableVersion(ctx, h, ref)
       return found.type === 'aes-256'
         ? wrapAes(ctx, h, found, plaintext.expose(), context)
-        : wrapRsa(h, found, plaintext.expose(), context)
+        : wrapRsa(found, plaintext.expose(), context)
     },
     { retry: true },
   )
