@@ -122,6 +122,6 @@ export async function createApplicationUser(
     clientSecret: secret,
     issuer,
     tokenEndpoint: `${issuer}/token`,
-    resource: environmentUrl(ctx.publicUrl, env.tenantName, env.environmentName),
+    resource: environmentUrl(ctx.publicUrl, env.tenantName, env.environmentName, ctx.routing),
   }
 }

@@ -75,6 +75,7 @@ function parsePublicUrl(url: string): string {
 export function createIdentityService(options: IdentityServiceOptions): IdentityService {
   const ttl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS
   let publicUrl = parsePublicUrl(options.publicUrl)
+  const routing = options.routing ?? 'path'
   const ctx: IdentityContext = {
     db: options.db,
     directory: options.directory,
@@ -82,6 +83,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     get publicUrl() {
       return publicUrl
     },
+    routing,
     clock: options.clock,
     random: options.random,
     logger: options.logger,
@@ -119,7 +121,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         .where('c.tenant_id', '=', tenantId)
         .executeTakeFirst()
       return (
-        row !== undefined && environmentUrl(publicUrl, row.tenant, row.environment) === audience
+        row !== undefined &&
+        environmentUrl(publicUrl, row.tenant, row.environment, routing) === audience
       )
     },
   })
@@ -137,7 +140,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     deleteApplicationUser: (input) => deleteApplicationUser(ctx, input),
     issuerUrl: (tenantName) => issuerUrl(publicUrl, tenantName),
     environmentUrl: (tenantName, environmentName) =>
-      environmentUrl(publicUrl, tenantName, environmentName),
+      environmentUrl(publicUrl, tenantName, environmentName, routing),
     forgetTenant: (tenantId) => {
       void providers.delete(tenantId)
     },

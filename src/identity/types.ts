@@ -1,3 +1,4 @@
+import type { Routing } from './urls.ts'
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely'
 import type { ControlDb } from '../control/schema.ts'
 import type { Clock } from '../shared/clock.ts'
@@ -80,6 +81,8 @@ export interface IdentityServiceOptions {
   readonly sealKey: Secret
   /** config.server.publicUrl (or its default): the base of issuers and environment URLs. */
   readonly publicUrl: string
+  /** server.routing: environment URLs by path under publicUrl (default) or by host name. */
+  readonly routing?: Routing
   readonly directory: IdentityDirectory
   readonly records: EnvironmentRecords
   readonly clock: Clock
