@@ -1,2 +1,25 @@
 export type { Caller } from './caller.ts'
 export { BASIC_USER, recordAccess, SYSTEM_ADMINISTRATOR } from './record-access.ts'
+export type { SecurityContext, RoleGrant, TeamMembership, GrantAnchor } from './security-context.ts'
+export {
+  loadSecurityContext,
+  type LoadedSecurity,
+  type SecurityRows,
+} from './load-security-context.ts'
+export {
+  PREDEFINED_ROLES,
+  predefinedRoleByName,
+  predefinedRoleByTemplate,
+  type PredefinedRole,
+} from './predefined-roles.ts'
+export {
+  ACCESS_RIGHT_MASK,
+  privilegeIdOf,
+  privilegeName,
+  RIGHTS,
+  TASK_PRIVILEGES,
+  type Depth,
+  type Right,
+} from './privileges.ts'
+export { resolveTablePrivilege, type TablePrivilege } from './table-privilege.ts'
+export { checkRecordAccess, type RecordFacts, type SecurityFacts } from './check-record-access.ts'

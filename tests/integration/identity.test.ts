@@ -169,11 +169,22 @@ describe('built-in identity provider (client credentials over loopback HTTP)', (
       }),
     )
     const ids = await app.records.readProvisionedIds(envId)
-    assert.deepEqual(caller, {
+    const { security, ...rest } = caller
+    assert.deepEqual(rest, {
       systemUserId: created.applicationUserId,
       businessUnitId: ids.businessUnitId,
       roles: ['System Administrator'],
     })
+    // The full security context: the role granted directly, the root BU's default team.
+    assert.ok(security)
+    assert.deepEqual(
+      security.grants.map((g) => [g.roleId, g.anchor.kind]),
+      [[ids.systemAdministratorRoleId, 'user']],
+    )
+    assert.deepEqual(
+      security.teams.map((t) => t.businessUnitId),
+      [ids.businessUnitId],
+    )
     const user = await app.records.retrieveRecord(envId, 'systemuser', created.applicationUserId)
     assert.equal(user['applicationid'], created.clientId)
     assert.equal(user['accessmode'], 4)
