@@ -2,7 +2,8 @@ import type { RecordOperations, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import { AppError } from '../shared/errors.ts'
 import { checkRecordAccess, type SecurityFacts } from './check-record-access.ts'
-import { loadSecurityContext, type SecurityRows } from './load-security-context.ts'
+import { loadSecurityContext } from './load-security-context.ts'
+import { securityRowsOf } from './security-rows.ts'
 import {
   ACCESS_RIGHT_MASK,
   BASIC,
@@ -151,25 +152,6 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
   return { id, name: new Map([...id].map(([k, v]) => [v, k])) }
 }
 
-/** The SecurityRows port over the records layer (as the system). */
-export const securityRowsOf = (e: Env): SecurityRows => ({
-  select: async (table, columns, where) => {
-    const entries = Object.entries(where)
-    const result = await e.records.queryRecords(
-      e.env,
-      table,
-      { count: false, select: columns },
-      {
-        ...(entries.length === 0
-          ? {}
-          : { where: (eb) => eb.and(entries.map(([c, v]) => eb(eb.ref(c), 'in', v))) }),
-        limit: 100_000,
-      },
-    )
-    return result.records
-  },
-})
-
 const OPERATION = { Read: 'query', Write: 'update' } as const
 
 /**
@@ -198,7 +180,7 @@ export async function observe(
   for (const user of world.users) {
     const userId = loaded.id.get(user.name) ?? ''
     const businessUnitId = loaded.id.get(user.bu) ?? ''
-    const { security } = await loadSecurityContext(securityRowsOf(e), {
+    const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
       systemUserId: userId,
       businessUnitId,
     })

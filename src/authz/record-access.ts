@@ -39,8 +39,21 @@ export function recordAccess(
   table: TableDef,
   operation: RecordOperation,
 ): RecordScope | undefined {
+  return rightAccess(caller, table, RIGHT_OF[operation])
+}
+
+/**
+ * recordAccess for any of the eight rights (Append, AppendTo, Assign and Share included): the
+ * rows of `table` on which the caller holds `right`.
+ *
+ * @throws AppError FORBIDDEN when the caller holds the privilege at no depth
+ */
+export function rightAccess(
+  caller: Caller,
+  table: TableDef,
+  right: Right,
+): RecordScope | undefined {
   const security = caller.security ?? securityFromRoleNames(caller)
-  const right = RIGHT_OF[operation]
   const privilege = resolveTablePrivilege(security, table, right)
   if (privilege === undefined) throw privilegeDenied(caller.systemUserId, right, table)
   return buildRecordScope(privilege, table, right)

@@ -1,13 +1,10 @@
-import { loadSecurityContext, type SecurityRows } from '../authz/index.ts'
+import { loadSecurityContext, securityRowsOf } from '../authz/index.ts'
 import { AppError } from '../shared/errors.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import type { Caller } from '../authz/index.ts'
 import type { Principal } from './principal.ts'
 import type { EnvironmentRecords } from './types.ts'
 import { UNAUTHORIZED_MESSAGE } from './verify-access-token.ts'
-
-/** The most rows one security-table read returns (a user's assignments, a role's privileges). */
-const SECURITY_ROWS_LIMIT = 100_000
 
 /**
  * Maps a verified principal to the user it acts as in `env`: an application (client
@@ -47,23 +44,7 @@ export async function resolveCaller(
   const systemUserId = String(user['systemuserid'])
   const businessUnitId = String(user['businessunitid'])
   // The security context (teams, role grants) is read as the system; docs/authz.md §4.
-  const rows: SecurityRows = {
-    select: async (table, columns, where) => {
-      const entries = Object.entries(where)
-      const result = await records.queryRecords(
-        env,
-        table,
-        { count: false, select: columns },
-        {
-          ...(entries.length === 0
-            ? {}
-            : { where: (eb) => eb.and(entries.map(([c, values]) => eb(eb.ref(c), 'in', values))) }),
-          limit: SECURITY_ROWS_LIMIT,
-        },
-      )
-      return result.records
-    },
-  }
+  const rows = securityRowsOf(records, env)
   const { security, roleNames } = await loadSecurityContext(rows, { systemUserId, businessUnitId })
   return { systemUserId, businessUnitId, roles: roleNames, security }
 }

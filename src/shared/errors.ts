@@ -473,6 +473,16 @@ export const ERRORS = {
     meaning: 'The caller is authenticated but lacks the privilege for this operation.',
     action: 'Ask an administrator for a security role that grants it.',
   },
+  RECORD_ACCESS_DENIED: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x80048306',
+    exit: 9,
+    meaning:
+      'The caller holds the privilege and can see the record, but its access level or shares do not give it this right on this record.',
+    action:
+      'Ask the owner to share the record with you, or an administrator for a role with a wider access level.',
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,
