@@ -1,6 +1,7 @@
 import type { RecordOperations, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import { AppError } from '../shared/errors.ts'
+import { buildRecordScope, type ScopeForm } from './build-record-scope.ts'
 import { checkRecordAccess, type SecurityFacts } from './check-record-access.ts'
 import { loadSecurityContext } from './load-security-context.ts'
 import { securityRowsOf } from './security-rows.ts'
@@ -164,11 +165,19 @@ export async function observe(
   world: World,
   loaded: LoadedWorld,
   account: TableDef,
-): Promise<{ sql: Outcomes; perRecord: Outcomes; oracle: Outcomes; counts: Outcomes }> {
+): Promise<{
+  sql: Outcomes
+  perRecord: Outcomes
+  oracle: Outcomes
+  counts: Outcomes
+  narrow: Outcomes
+  broad: Outcomes
+}> {
   const sqlOut: Outcomes = {}
   const perRecordOut: Outcomes = {}
   const oracleOut: Outcomes = {}
   const countsOut: Outcomes = {}
+  const formsOut: Record<ScopeForm, Outcomes> = { narrow: {}, broad: {} }
   const rows = await e.records.queryRecords(
     e.env,
     'account',
@@ -185,7 +194,14 @@ export async function observe(
       businessUnitId,
     })
     const caller = { systemUserId: userId, businessUnitId, roles: [], security }
-    for (const out of [sqlOut, perRecordOut, oracleOut, countsOut]) {
+    for (const out of [
+      sqlOut,
+      perRecordOut,
+      oracleOut,
+      countsOut,
+      formsOut.narrow,
+      formsOut.broad,
+    ]) {
       out[user.name] = { Read: [], Write: [] }
     }
     for (const right of ['Read', 'Write'] as const) {
@@ -201,9 +217,20 @@ export async function observe(
         ;(o[user.name] as Record<CheckedRight, readonly string[] | 'forbidden'>)[right] = v
       }
       if (forbidden) {
-        set(sqlOut, 'forbidden')
-        set(countsOut, 'forbidden')
+        for (const o of [sqlOut, countsOut, formsOut.narrow, formsOut.broad]) set(o, 'forbidden')
       } else {
+        // Each SQL shape on its own, whichever recordAccess would pick for this caller.
+        const privilege = resolveTablePrivilege(security, account, right)
+        for (const form of ['narrow', 'broad'] as const) {
+          const s = privilege && buildRecordScope(privilege, account, right, form)
+          const r = await e.records.queryRecords(
+            e.env,
+            'account',
+            { count: false, select: ['accountid'] },
+            { ...(s === undefined ? {} : { scope: s }), limit: 100_000 },
+          )
+          set(formsOut[form], r.records.map((x) => nameOf(x['accountid'])).sort())
+        }
         const scoped = await e.records.queryRecords(
           e.env,
           'account',
@@ -258,7 +285,14 @@ export async function observe(
       )
     }
   }
-  return { sql: sqlOut, perRecord: perRecordOut, oracle: oracleOut, counts: countsOut }
+  return {
+    sql: sqlOut,
+    perRecord: perRecordOut,
+    oracle: oracleOut,
+    counts: countsOut,
+    narrow: formsOut.narrow,
+    broad: formsOut.broad,
+  }
 }
 
 /** SecurityFacts read from the world itself (parent pointers, share list). */

@@ -23,6 +23,8 @@ async function agree(f: RecordsFixture, world: World): Promise<Outcomes> {
   assert.deepEqual(seen.sql, seen.oracle, 'SQL scope vs oracle')
   assert.deepEqual(seen.perRecord, seen.oracle, 'per-record check vs oracle')
   assert.deepEqual(seen.counts, seen.sql, '$count vs rows')
+  assert.deepEqual(seen.narrow, seen.oracle, "the 'narrow' SQL shape vs oracle")
+  assert.deepEqual(seen.broad, seen.oracle, "the 'broad' SQL shape vs oracle")
   return seen.sql
 }
 
@@ -210,6 +212,8 @@ describe('authorization consistency: hand-written worlds', () => {
       const seen = await observe(e, moved, loaded, account)
       assert.deepEqual(seen.sql, seen.oracle)
       assert.deepEqual(seen.perRecord, seen.oracle)
+      assert.deepEqual(seen.narrow, seen.oracle)
+      assert.deepEqual(seen.broad, seen.oracle)
       assert.deepEqual(seen.sql['uc']?.Read, ['a_ua', 'a_ub'])
       const before = await f.databases.use(f.env, (db) =>
         db

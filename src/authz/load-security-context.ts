@@ -1,6 +1,12 @@
 import { predefinedRoleByTemplate } from './predefined-roles.ts'
 import { BASIC, isDepth, type Depth } from './privileges.ts'
-import type { GrantAnchor, RoleGrant, SecurityContext, TeamMembership } from './security-context.ts'
+import type {
+  BusinessUnitStats,
+  GrantAnchor,
+  RoleGrant,
+  SecurityContext,
+  TeamMembership,
+} from './security-context.ts'
 
 type Row = Readonly<Record<string, unknown>>
 
@@ -122,6 +128,10 @@ export async function loadSecurityContext(
     }
   }
 
+  const businessUnits = subtreeSizes(
+    await rows.select('businessunit', ['businessunitid', 'parentbusinessunitid'], {}),
+    [user.businessUnitId, ...teams.map((t) => t.businessUnitId)],
+  )
   const org = await rows.select('organization', ['organizationid'], {})
   const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
   const roleNames = assignments
@@ -135,7 +145,34 @@ export async function loadSecurityContext(
       ...(organizationId === undefined ? {} : { organizationId }),
       teams,
       grants,
+      businessUnits,
     },
     roleNames: [...new Set(roleNames)].sort(),
   }
+}
+
+/** The tree size and the subtree sizes of `anchors`, from (id, parent) rows. */
+function subtreeSizes(units: readonly Row[], anchors: readonly string[]): BusinessUnitStats {
+  const children = new Map<string, string[]>()
+  for (const u of units) {
+    const parent = u['parentbusinessunitid']
+    if (typeof parent !== 'string') continue
+    const list = children.get(parent) ?? []
+    list.push(text(u['businessunitid']))
+    children.set(parent, list)
+  }
+  const subtreeSize = new Map<string, number>()
+  for (const anchor of new Set(anchors)) {
+    let size = 0
+    const stack = [anchor]
+    const seen = new Set<string>()
+    for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
+      if (seen.has(at)) continue
+      seen.add(at)
+      size += 1
+      stack.push(...(children.get(at) ?? []))
+    }
+    subtreeSize.set(anchor, size)
+  }
+  return { total: units.length, subtreeSize }
 }

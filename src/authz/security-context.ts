@@ -41,4 +41,17 @@ export interface SecurityContext {
   readonly organizationId?: string
   readonly teams: readonly TeamMembership[]
   readonly grants: readonly RoleGrant[]
+  /**
+   * The size of the business unit tree and of the subtrees of the units the grants are anchored
+   * at: lets the scope builder estimate how much of a table a caller reaches and pick the SQL
+   * shape (docs/authz.md §5). Absent: the caller is assumed narrow.
+   */
+  readonly businessUnits?: BusinessUnitStats
+}
+
+/** See SecurityContext.businessUnits. */
+export interface BusinessUnitStats {
+  readonly total: number
+  /** Units in the subtree (itself included), by unit id, for the anchor units. */
+  readonly subtreeSize: ReadonlyMap<string, number>
 }

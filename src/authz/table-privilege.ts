@@ -24,6 +24,11 @@ export interface TablePrivilege {
   readonly localBusinessUnits: readonly string[]
   readonly deepBusinessUnits: readonly string[]
   readonly sharePrincipals: readonly string[]
+  /**
+   * Estimated fraction (0..1) of the business units whose records the Business Unit and
+   * Parent: Child terms reach; undefined without tree statistics. Picks the SQL shape.
+   */
+  readonly breadth?: number
 }
 
 /** The depth one grant gives for a privilege (template rule ∪ stored rows, capped). */
@@ -87,7 +92,15 @@ export function resolveTablePrivilege(
   const sharePrincipals = [security.userId, ...teamIds]
   if (security.organizationId !== undefined) sharePrincipals.push(security.organizationId)
   const sorted = (s: Set<string>) => [...s].sort()
+  const stats = security.businessUnits
+  let breadth: number | undefined
+  if (stats !== undefined && stats.total > 0) {
+    let units = local.size
+    for (const bu of deep) units += stats.subtreeSize.get(bu) ?? stats.total
+    breadth = Math.min(1, units / stats.total)
+  }
   return {
+    ...(breadth === undefined || global ? {} : { breadth }),
     global,
     owners: global ? [] : sorted(owners),
     localBusinessUnits: global ? [] : sorted(local),
