@@ -13,6 +13,7 @@ import {
   type Depth,
 } from './privileges.ts'
 import type { GrantAnchor, RoleGrant, SecurityContext } from './security-context.ts'
+import { scopeFormOf } from './build-record-scope.ts'
 import { resolveTablePrivilege } from './table-privilege.ts'
 
 const ACCOUNT: TableDef = {
@@ -133,5 +134,36 @@ describe('resolveTablePrivilege', () => {
       nameBasedId('x'),
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     )
+  })
+
+  it('breadth: the share of business units reached picks the SQL shape', () => {
+    const stats = (total: number, size: number) => ({
+      ...context([]),
+      businessUnits: { total, subtreeSize: new Map([[USER_BU, size]]) },
+    })
+    const local = resolveTablePrivilege(
+      { ...stats(100, 30), grants: [grant(LOCAL)] },
+      ACCOUNT,
+      'Read',
+    )
+    assert.equal(local?.breadth, 0.01)
+    assert.equal(scopeFormOf(local), 'narrow')
+    const deep = resolveTablePrivilege(
+      { ...stats(100, 30), grants: [grant(DEEP)] },
+      ACCOUNT,
+      'Read',
+    )
+    assert.equal(deep?.breadth, 0.3)
+    assert.equal(scopeFormOf(deep), 'broad')
+    const basic = resolveTablePrivilege(
+      { ...stats(100, 30), grants: [grant(BASIC)] },
+      ACCOUNT,
+      'Read',
+    )
+    assert.equal(basic?.breadth, 0)
+    // Without statistics (a hand-built caller): narrow.
+    const bare = read([grant(DEEP)])
+    assert.equal(bare?.breadth, undefined)
+    assert.equal(bare && scopeFormOf(bare), 'narrow')
   })
 })
