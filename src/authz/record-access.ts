@@ -30,7 +30,8 @@ export function privilegeDenied(userId: string, right: Right, table: TableDef): 
  * all rows, a RecordScope pushed into SQL for some, or FORBIDDEN for none. Every record path
  * (retrieve, query, $count, $expand, $batch, export) asks here. The model — business units,
  * teams, roles at five depths, member's privilege inheritance, shares — is in docs/authz.md.
- * A record outside the scope is reported as not found: its existence is not revealed.
+ * A record outside the scope is reported as not found, unless the caller can read it (then
+ * update and delete are RECORD_ACCESS_DENIED): existence is never revealed.
  *
  * @throws AppError FORBIDDEN when the caller holds the privilege at no depth
  */
@@ -39,7 +40,31 @@ export function recordAccess(
   table: TableDef,
   operation: RecordOperation,
 ): RecordScope | undefined {
-  return rightAccess(caller, table, RIGHT_OF[operation])
+  const right = RIGHT_OF[operation]
+  const scope = rightAccess(caller, table, right)
+  if (scope === undefined || (operation !== 'update' && operation !== 'delete')) return scope
+  // A record the caller can read but not change is 403 0x80048306; one it can't read stays 404
+  // (docs/authz.md §6). Without Read at any depth, every record is 404.
+  let read: RecordScope | undefined
+  try {
+    read = rightAccess(caller, table, 'Read')
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'FORBIDDEN') return scope
+    throw e
+  }
+  return {
+    where: scope.where,
+    denied: (op, t) => accessDenied(caller.systemUserId, RIGHT_OF[op], t),
+    ...(read === undefined ? {} : { readable: read.where }),
+  }
+}
+
+/** 0x80048306 "Principal user (Id=…) does not have WriteAccess right(s) for record …". */
+export function accessDenied(userId: string, right: Right, table: TableDef): AppError {
+  return new AppError(
+    'RECORD_ACCESS_DENIED',
+    `Principal user (Id=${userId}) does not have ${right}Access right(s) for this ${table.name} record.`,
+  )
 }
 
 /**

@@ -113,6 +113,46 @@ describe('sharing: GrantAccess, ModifyAccess, RevokeAccess, RetrieveSharedPrinci
     ])
   })
 
+  it('update/delete: a readable record without Write is 403 0x80048306, an unreadable one 404', async () => {
+    const account = await f.service.getTable(f.env, 'account')
+    const write = recordAccess(ben, account, 'update')
+    const remove = recordAccess(ben, account, 'delete')
+    const actor = { actorId: users['ben'] ?? '' }
+    // ben reads Ann Co through the share, but may not change or delete it.
+    await assert.rejects(
+      f.service.updateRecord(
+        f.env,
+        'account',
+        annAccount,
+        { name: 'x' },
+        { ...actor, ...(write ? { scope: write } : {}) },
+      ),
+      {
+        code: 'RECORD_ACCESS_DENIED',
+        message: `Principal user (Id=${users['ben'] ?? ''}) does not have WriteAccess right(s) for this account record.`,
+      },
+    )
+    await assert.rejects(
+      f.service.deleteRecord(f.env, 'account', annAccount, {
+        ...actor,
+        ...(remove ? { scope: remove } : {}),
+      }),
+      { code: 'RECORD_ACCESS_DENIED', message: /DeleteAccess/ },
+    )
+    // cid can't read Ann Co (yet): not found, as if it didn't exist.
+    const cidWrite = recordAccess(cid, account, 'update')
+    await assert.rejects(
+      f.service.updateRecord(
+        f.env,
+        'account',
+        annAccount,
+        { name: 'x' },
+        { actorId: users['cid'] ?? '', ...(cidWrite ? { scope: cidWrite } : {}) },
+      ),
+      { code: 'RECORD_NOT_FOUND' },
+    )
+  })
+
   it('a record the caller cannot see is not found; a right it lacks is 0x80048306', async () => {
     await assert.rejects(
       grantAccess(deps, ann, 'account', benAccount, {
