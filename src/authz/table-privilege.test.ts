@@ -15,6 +15,7 @@ import {
 import type { GrantAnchor, RoleGrant, SecurityContext } from './security-context.ts'
 import { scopeFormOf } from './build-record-scope.ts'
 import { resolveTablePrivilege } from './table-privilege.ts'
+import { hasTaskPrivilege } from './has-task-privilege.ts'
 
 const ACCOUNT: TableDef = {
   name: 'account',
@@ -165,5 +166,24 @@ describe('resolveTablePrivilege', () => {
     const bare = read([grant(DEEP)])
     assert.equal(bare?.breadth, undefined)
     assert.equal(bare && scopeFormOf(bare), 'narrow')
+  })
+})
+
+describe('hasTaskPrivilege', () => {
+  it('through a template (Delegate, System Administrator) or a stored row; not Basic User', () => {
+    const role = (name: string) => predefinedRoleByName(name)?.templateId ?? ''
+    const withTemplate = (name: string) =>
+      context([{ ...grant(BASIC), privileges: new Map(), templateId: role(name) }])
+    assert.equal(hasTaskPrivilege(withTemplate('Delegate'), 'prvActOnBehalfOfAnotherUser'), true)
+    assert.equal(
+      hasTaskPrivilege(withTemplate('System Administrator'), 'prvActOnBehalfOfAnotherUser'),
+      true,
+    )
+    assert.equal(hasTaskPrivilege(withTemplate('Basic User'), 'prvActOnBehalfOfAnotherUser'), false)
+    const stored = context([
+      { ...grant(BASIC), privileges: new Map([[privilegeIdOf('prvReadAuditSummary'), GLOBAL]]) },
+    ])
+    assert.equal(hasTaskPrivilege(stored, 'prvReadAuditSummary'), true)
+    assert.equal(hasTaskPrivilege(stored, 'prvActOnBehalfOfAnotherUser'), false)
   })
 })
