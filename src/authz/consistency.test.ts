@@ -232,6 +232,11 @@ describe('authorization consistency: hand-written worlds', () => {
           { parentbusinessunitid: id('east2') },
           actor,
         ),
+        {
+          code: 'RECORD_INVALID',
+          message:
+            "Column 'parentbusinessunitid': a business unit can't be moved under itself or one of its descendants.",
+        },
       )
       await assert.rejects(
         f.service.updateRecord(
@@ -241,6 +246,11 @@ describe('authorization consistency: hand-written worlds', () => {
           { parentbusinessunitid: id('east1') },
           actor,
         ),
+        {
+          code: 'RECORD_INVALID',
+          message:
+            "Column 'parentbusinessunitid': a business unit can't be moved under itself or one of its descendants.",
+        },
       )
       const after = await f.databases.use(f.env, (db) =>
         db

@@ -9,7 +9,8 @@ import type { EnvDb } from '../storage/index.ts'
  *
  * `_bu_closure` holds one row per (ancestor, descendant) pair, each unit its own ancestor at
  * depth 0. Triggers keep it in the writer's transaction on every path that writes
- * businessunit, and refuse a parent change that would make a cycle.
+ * businessunit, and refuse a parent change that would make a cycle (RAISE(ABORT) with a
+ * '<column>|<message>' text, which the records layer turns into RECORD_INVALID).
  */
 export async function installSecuritySchema(trx: EnvDb): Promise<void> {
   await sql`create table if not exists _bu_closure (
@@ -35,7 +36,7 @@ export async function installSecuritySchema(trx: EnvDb): Promise<void> {
       select 1 from _bu_closure
       where ancestorid = new.businessunitid and descendantid = new.parentbusinessunitid)
     begin
-      select raise(abort, 'A business unit cannot be moved under itself or its descendants.');
+      select raise(abort, 'parentbusinessunitid|a business unit can''t be moved under itself or one of its descendants');
     end`.execute(trx)
   await sql`create trigger if not exists "_tr.businessunit.closure_move"
     after update of parentbusinessunitid on businessunit
