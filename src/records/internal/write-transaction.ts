@@ -23,6 +23,6 @@ export async function writeTransaction<T>(db: EnvDb, fn: (trx: EnvDb) => Promise
  */
 function triggerRefusal(e: unknown): AppError | undefined {
   if ((e as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_TRIGGER') return undefined
-  const match = /^([a-z0-9_]{1,64})\|([^|]{1,200})$/.exec(String((e as Error).message))
+  const match = /^([a-z0-9_]{1,64})\|([^|]{1,200})$/.exec((e as Error).message)
   return match === null ? undefined : recordInvalid(match[1] ?? '', match[2] ?? '')
 }
