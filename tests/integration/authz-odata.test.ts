@@ -155,6 +155,6 @@ describe('OData under the security model: team role, business unit depth, shares
     const res = await f.call('GET', 'teams', { caller: eve })
     assert.equal(res.status, 403)
     assert.equal(res.error?.code, '0x80040220')
-    assert.match(res.error?.message ?? '', /missing prvReadteam privilege/)
+    assert.match(res.error.message, /missing prvReadteam privilege/)
   })
 })
