@@ -1,6 +1,19 @@
 import { sql } from 'kysely'
 import type { EnvDb } from '../storage/index.ts'
 
+/** The tables a SecurityContext is read from (load-security-context), plus systemuser. */
+export const SECURITY_VERSIONED_TABLES = [
+  'organization',
+  'businessunit',
+  'systemuser',
+  'team',
+  'teammembership',
+  'role',
+  'roleprivileges',
+  'systemuserroles',
+  'teamroles',
+] as const
+
 /**
  * Creates the internal security tables, triggers and indexes of an environment database
  * (docs/authz.md §2.2), and fills the business unit closure from the businessunit rows.
@@ -59,6 +72,29 @@ export async function installSecuritySchema(trx: EnvDb): Promise<void> {
     on principalobjectaccess (objectid, principalid)`.execute(trx)
   await sql`create index if not exists "_ix.principalobjectaccess.principalid"
     on principalobjectaccess (principalid)`.execute(trx)
+  // The security version: bumped in the writer's transaction by every change to a table a
+  // caller's SecurityContext is read from, so a cached context is reused exactly while it is
+  // current (docs/authz.md §7). Shares are not in it: the scope reads them live in SQL.
+  await sql`create table if not exists _security_version (
+    id integer primary key not null check (id = 1),
+    value integer not null
+  ) strict`.execute(trx)
+  await sql`insert or ignore into _security_version (id, value) values (1, 0)`.execute(trx)
+  for (const table of SECURITY_VERSIONED_TABLES) {
+    // Trigger and table names are this module's constants, never input (DDL takes no
+    // parameters).
+    // eslint-disable-next-line no-restricted-syntax -- constant identifier, see above
+    const on = sql.id(table)
+    // eslint-disable-next-line no-restricted-syntax -- constant identifier, see above
+    const name = (event: string) => sql.id(`_tr.${table}.security_version_${event}`)
+    const bump = sql`update _security_version set value = value + 1 where id = 1;`
+    await sql`create trigger if not exists ${name('insert')} after insert on ${on}
+      begin ${bump} end`.execute(trx)
+    await sql`create trigger if not exists ${name('update')} after update on ${on}
+      begin ${bump} end`.execute(trx)
+    await sql`create trigger if not exists ${name('delete')} after delete on ${on}
+      begin ${bump} end`.execute(trx)
+  }
   // Rebuild the closure from the rows (a database provisioned before the triggers existed).
   await sql`delete from _bu_closure`.execute(trx)
   await sql`insert into _bu_closure (ancestorid, descendantid, depth)
