@@ -102,7 +102,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return provider
   }
 
-  // Callers by (environment, issuer, subject), with the security version they were read under.
+  // Callers by environment and principal, with the security version they were read under.
   const callers = new Lru<string, { readonly version: string; readonly caller: Caller }>(
     options.callerCacheSize ?? 4096,
     () => undefined,
@@ -141,7 +141,15 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       // Reused while the environment's security version is unchanged (docs/authz.md §7): a
       // record write elsewhere doesn't cost a re-resolution, a role or team change does.
       const version = await options.records.readSecurityVersion(env)
-      const key = `${env}\n${principal.issuer}\n${principal.subject}`
+      // Every principal field resolveCaller reads is part of the key.
+      const key = [
+        env,
+        principal.kind,
+        principal.issuerKind,
+        principal.issuer,
+        principal.subject,
+        principal.clientId,
+      ].join('\n')
       const hit = callers.get(key)
       if (hit !== undefined && hit.version === version) return hit.caller
       const caller = await resolveCaller(options.records, env, principal)
