@@ -151,6 +151,66 @@ describe('OData under the security model: team role, business unit depth, shares
     assert.deepEqual(names(res.json), ['Max Co', 'Root Co', 'Team Co 2'])
   })
 
+  it('GrantAccess, ModifyAccess and RevokeAccess through the Web API', async () => {
+    const target = { '@odata.type': 'Microsoft.Dynamics.CRM.account', accountid: id['a_root'] }
+    const eveRef = { '@odata.type': 'Microsoft.Dynamics.CRM.systemuser', systemuserid: id['eve'] }
+    const revoke = await f.call('POST', 'RevokeAccess', {
+      body: { Target: target, Revokee: eveRef },
+    })
+    assert.equal(revoke.status, 204)
+    eve = await resolve()
+    const visible = async () =>
+      names((await f.call('GET', 'accounts', { query: { $select: 'name' }, caller: eve })).json)
+    assert.deepEqual(await visible(), ['Max Co', 'Team Co 2'])
+    const grant = await f.call('POST', 'GrantAccess', {
+      body: { Target: target, PrincipalAccess: { Principal: eveRef, AccessMask: 'ReadAccess' } },
+    })
+    assert.equal(grant.status, 204)
+    assert.deepEqual(await visible(), ['Max Co', 'Root Co', 'Team Co 2'])
+    // Read only: a write is refused as readable-but-not-writable.
+    const write = await f.call('PATCH', `accounts(${id['a_root'] ?? ''})`, {
+      body: { name: 'x' },
+      headers: { 'If-Match': '*' },
+      caller: eve,
+    })
+    assert.equal(write.error?.code, '0x80048306')
+    const modify = await f.call('POST', 'ModifyAccess', {
+      body: {
+        Target: target,
+        PrincipalAccess: { Principal: eveRef, AccessMask: 'ReadAccess, WriteAccess' },
+      },
+    })
+    assert.equal(modify.status, 204)
+    const written = await f.call('PATCH', `accounts(${id['a_root'] ?? ''})`, {
+      body: { name: 'Root Co' },
+      headers: { 'If-Match': '*' },
+      caller: eve,
+    })
+    assert.equal(written.status, 204)
+    // eve holds no Share privilege at all: she can't pass it on (privilege check first).
+    const reshare = await f.call('POST', 'GrantAccess', {
+      caller: eve,
+      body: {
+        Target: target,
+        PrincipalAccess: {
+          Principal: {
+            '@odata.type': 'Microsoft.Dynamics.CRM.systemuser',
+            systemuserid: id['max'],
+          },
+          AccessMask: 'ReadAccess',
+        },
+      },
+    })
+    assert.equal(reshare.status, 403)
+    assert.equal(reshare.error?.code, '0x80040220')
+    assert.match(reshare.error.message, /missing prvShareaccount privilege/)
+    const bad = await f.call('POST', 'GrantAccess', {
+      body: { Target: target, PrincipalAccess: { Principal: eveRef, AccessMask: 'ReadAcess' } },
+    })
+    assert.equal(bad.status, 400)
+    assert.equal((await f.call('GET', 'GrantAccess')).status, 405)
+  })
+
   it('a privilege held at no depth is 403 0x80040220 naming it', async () => {
     const res = await f.call('GET', 'teams', { caller: eve })
     assert.equal(res.status, 403)
