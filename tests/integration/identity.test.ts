@@ -276,6 +276,20 @@ describe('built-in identity provider (client credentials over loopback HTTP)', (
       (e: { code?: string; message?: string }) =>
         e.code === 'VALIDATION' && /no security role 'Root'/.test(e.message ?? ''),
     )
+    // Support User is service-only (dataverse-spec §3): not assignable, not even listed.
+    await assert.rejects(
+      app.identity.createApplicationUser({
+        tenant: 'acme',
+        environment: 'prod',
+        name: 'x',
+        role: 'Support User',
+      }),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'VALIDATION' &&
+        /no security role 'Support User'/.test(e.message ?? '') &&
+        !(e.message ?? '').split('Roles: ')[1]?.includes('Support User') &&
+        /'Delegate'/.test(e.message ?? ''),
+    )
     created.clientSecret.dispose()
   })
 
