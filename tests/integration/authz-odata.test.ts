@@ -10,7 +10,7 @@ import {
   type Depth,
   type Right,
 } from '../../src/authz/index.ts'
-import { odataFixture, type ODataFixture } from '../helpers/odata-fixture.ts'
+import { odataFixture, WEB_API, type ODataFixture } from '../helpers/odata-fixture.ts'
 
 type Row = Record<string, unknown>
 const names = (json: Row): string[] =>
@@ -204,6 +204,34 @@ describe('OData under the security model: team role, business unit depth, shares
     assert.equal(reshare.status, 403)
     assert.equal(reshare.error?.code, '0x80040220')
     assert.match(reshare.error.message, /missing prvShareaccount privilege/)
+    // RetrieveSharedPrincipalsAndAccess with a parameter alias, as Dataverse documents it.
+    const shared = await f.call('GET', 'RetrieveSharedPrincipalsAndAccess(Target=@tid)', {
+      query: { '@tid': `{'@odata.id':'accounts(${id['a_root'] ?? ''})'}` },
+    })
+    assert.equal(shared.status, 200)
+    assert.deepEqual(shared.json['PrincipalAccesses'], [
+      {
+        AccessMask: 'ReadAccess, WriteAccess',
+        Principal: { '@odata.type': '#Microsoft.Dynamics.CRM.systemuser', ownerid: id['eve'] },
+      },
+    ])
+    // A record the caller can't see: 404, as for any hidden record.
+    const hidden = await f.app.records.createRecord(
+      f.env.id,
+      'account',
+      { name: 'Hidden Co' },
+      { actorId: f.ids.systemUserId },
+    )
+    const hiddenShares = await f.call('GET', 'RetrieveSharedPrincipalsAndAccess(Target=@tid)', {
+      query: { '@tid': `{"@odata.id":"${WEB_API}accounts(${hidden})"}` },
+      caller: eve,
+    })
+    assert.equal(hiddenShares.status, 404)
+    await f.app.records.deleteRecord(f.env.id, 'account', hidden, { actorId: f.ids.systemUserId })
+    const badTarget = await f.call('GET', 'RetrieveSharedPrincipalsAndAccess(Target=@tid)', {
+      query: { '@tid': "{'@odata.id':'accounts(nope)'}" },
+    })
+    assert.equal(badTarget.status, 400)
     const bad = await f.call('POST', 'GrantAccess', {
       body: { Target: target, PrincipalAccess: { Principal: eveRef, AccessMask: 'ReadAcess' } },
     })

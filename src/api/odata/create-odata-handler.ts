@@ -18,7 +18,7 @@ import { putProperty, putReference } from './put-property.ts'
 import { queryCollection } from './query-collection.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
-import { sharingAction } from './sharing-actions.ts'
+import { retrieveSharedPrincipalsAndAccessFunction, sharingAction } from './sharing-actions.ts'
 import { upsertEntity } from './upsert-entity.ts'
 import { whoAmI } from './who-am-i.ts'
 
@@ -85,6 +85,10 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
       if (first.key !== undefined || second !== undefined) throw routeNotFound()
       if (method !== 'POST') throw methodNotAllowed(method, first.name)
       return sharingAction(op, first.name)
+    case 'RetrieveSharedPrincipalsAndAccess':
+      if (second !== undefined) throw routeNotFound()
+      if (method !== 'GET') throw methodNotAllowed(method, first.name)
+      return retrieveSharedPrincipalsAndAccessFunction(op, first.key)
     default:
       break
   }

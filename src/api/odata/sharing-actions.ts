@@ -2,13 +2,14 @@ import {
   ACCESS_RIGHT_MASK,
   grantAccess,
   modifyAccess,
+  retrieveSharedPrincipalsAndAccess,
   revokeAccess,
   RIGHTS,
   type PrincipalType,
 } from '../../authz/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
-import type { Operation } from './operation.ts'
+import { entitySet, type Operation } from './operation.ts'
 
 /** The sharing actions (dataverse-spec §3 Sharing), unbound, POST only. */
 export type SharingAction = 'GrantAccess' | 'ModifyAccess' | 'RevokeAccess'
@@ -101,4 +102,72 @@ export async function sharingAction(op: Operation, action: SharingAction): Promi
     await run(deps, caller, target.table, target.id, share)
   }
   return { status: 204, headers: {} }
+}
+
+/** An AccessRights mask as OData enum flags, in flag order ("ReadAccess, WriteAccess"). */
+export function accessMaskNames(mask: number): string {
+  const names = RIGHTS.filter((r) => (mask & ACCESS_RIGHT_MASK[r]) !== 0)
+    .sort((a, b) => ACCESS_RIGHT_MASK[a] - ACCESS_RIGHT_MASK[b])
+    .map((r) => `${r}Access`)
+  return names.length === 0 ? 'None' : names.join(', ')
+}
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+
+/**
+ * The `Target=@alias` (or inline) parameter of a function: `{'@odata.id':'accounts(<id>)'}`,
+ * single or double quoted, the id relative or absolute.
+ */
+function targetParameter(op: Operation, key: string | undefined): string {
+  const match = /^Target=(.{1,2048})$/.exec(key ?? '')
+  let text = match?.[1]
+  if (text?.startsWith('@') === true) text = op.req.query[text]
+  if (text === undefined) throw invalid('Target', "expected Target={'@odata.id':'<set>(<id>)'}")
+  let value: unknown
+  try {
+    value = JSON.parse(text.includes('"') ? text : text.replaceAll("'", '"'))
+  } catch {
+    throw invalid('Target', 'expected a JSON object')
+  }
+  const ref = isObject(value) ? value['@odata.id'] : undefined
+  if (typeof ref !== 'string') throw invalid('Target', 'expected @odata.id')
+  return ref.slice(ref.lastIndexOf('/') + 1)
+}
+
+/**
+ * GET RetrieveSharedPrincipalsAndAccess(Target=@tid)?@tid={'@odata.id':'accounts(<id>)'}: every
+ * principal the record is shared with and its rights (dataverse-spec §3 Sharing).
+ *
+ * @throws AppError VALIDATION, ROUTE_NOT_FOUND (entity set), and the domain function's errors
+ */
+export async function retrieveSharedPrincipalsAndAccessFunction(
+  op: Operation,
+  key: string | undefined,
+): Promise<ODataResponse> {
+  const ref = /^([A-Za-z_][A-Za-z0-9_]{0,127})\((.{1,64})\)$/.exec(targetParameter(op, key))
+  const id = ref?.[2]?.replace(/^'(.*)'$/, '$1')
+  if (ref?.[1] === undefined || id === undefined || !GUID.test(id)) {
+    throw invalid('Target', 'expected <entity set>(<id>)')
+  }
+  const table = await entitySet(op, ref[1])
+  const shares = await retrieveSharedPrincipalsAndAccess(
+    { records: op.records, env: op.env },
+    op.api.caller,
+    table.name,
+    id,
+  )
+  return {
+    status: 200,
+    headers: {},
+    body: {
+      '@odata.context': `${op.api.webApiUrl}$metadata#Microsoft.Dynamics.CRM.RetrieveSharedPrincipalsAndAccessResponse`,
+      PrincipalAccesses: shares.map((s) => ({
+        AccessMask: accessMaskNames(s.accessMask),
+        Principal: {
+          '@odata.type': `#Microsoft.Dynamics.CRM.${s.principalType}`,
+          ownerid: s.principalId,
+        },
+      })),
+    },
+  }
 }
