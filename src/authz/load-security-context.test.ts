@@ -30,13 +30,18 @@ const tables = (): Record<string, Row[]> => ({
     { teamid: 'default-east', businessunitid: 'east', isdefault: 1 },
     { teamid: 'default-west', businessunitid: 'west', isdefault: 1 },
     { teamid: 'sales', businessunitid: 'west', isdefault: 0 },
+    { teamid: 'access', businessunitid: 'west', isdefault: 0, teamtype: 1 },
   ],
-  teammembership: [{ systemuserid: 'u', teamid: 'sales' }],
+  teammembership: [
+    { systemuserid: 'u', teamid: 'sales' },
+    { systemuserid: 'u', teamid: 'access' },
+  ],
   systemuserroles: [
     { systemuserid: 'u', roleid: 'custom' },
     { systemuserid: 'u', roleid: 'support' },
   ],
   teamroles: [
+    { teamid: 'access', roleid: 'custom' },
     { teamid: 'sales', roleid: 'inheriting' },
     { teamid: 'default-east', roleid: 'admin' },
   ],
@@ -64,7 +69,9 @@ describe('loadSecurityContext', () => {
       systemUserId: 'u',
       businessUnitId: 'east',
     })
+    // The access team is a membership (a share principal), not a role holder.
     assert.deepEqual(security.teams, [
+      { teamId: 'access', businessUnitId: 'west' },
       { teamId: 'default-east', businessUnitId: 'east' },
       { teamId: 'sales', businessUnitId: 'west' },
     ])
@@ -78,7 +85,7 @@ describe('loadSecurityContext', () => {
     })
   })
 
-  it("grants: user roles, team roles as the team, inheritance capped at Basic (never System Administrator's), no Support User", async () => {
+  it("grants: user roles, team roles as the team, inheritance capped at Basic (never System Administrator's), no Support User, none through an access team", async () => {
     const { security, roleNames } = await loadSecurityContext(memoryRows(tables()), {
       systemUserId: 'u',
       businessUnitId: 'east',

@@ -51,11 +51,18 @@ export async function loadSecurityContext(
   const teamRows =
     teamIds.length === 0
       ? []
-      : await rows.select('team', ['teamid', 'businessunitid'], { teamid: teamIds })
+      : await rows.select('team', ['teamid', 'businessunitid', 'teamtype'], { teamid: teamIds })
   const teams: TeamMembership[] = teamRows
     .map((t) => ({ teamId: text(t['teamid']), businessUnitId: text(t['businessunitid']) }))
     .sort((a, b) => a.teamId.localeCompare(b.teamId))
-  const teamBu = new Map(teams.map((t) => [t.teamId, t.businessUnitId]))
+  // Access teams (teamtype 1) own nothing and hold no roles (dataverse-spec §3 Teams): they are
+  // share principals only, so a role assigned to one anyway grants nothing.
+  const roleTeams = new Set(
+    teamRows.filter((t) => t['teamtype'] !== 1).map((t) => text(t['teamid'])),
+  )
+  const teamBu = new Map(
+    teams.filter((t) => roleTeams.has(t.teamId)).map((t) => [t.teamId, t.businessUnitId]),
+  )
 
   const assignments: { roleId: string; anchor: GrantAnchor }[] = []
   for (const r of await rows.select('systemuserroles', ['roleid'], { systemuserid: [userId] })) {
