@@ -104,6 +104,12 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return provider
   }
 
+  // Callers by environment and principal, with the security version they were read under.
+  const callers = new Lru<string, { readonly version: string; readonly caller: Caller }>(
+    options.callerCacheSize ?? 4096,
+    () => undefined,
+  )
+
   const verifier = createTokenVerifier({
     db: options.db,
     clock: options.clock,
@@ -134,7 +140,25 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       await handleOidcRequest(provider, publicUrl, tenant.name, req, res)
     },
     verifier,
-    resolveCaller: (env, principal) => resolveCaller(options.records, env, principal),
+    async resolveCaller(env, principal) {
+      // Reused while the environment's security version is unchanged (docs/authz.md §7): a
+      // record write elsewhere doesn't cost a re-resolution, a role or team change does.
+      const version = await options.records.readSecurityVersion(env)
+      // Every principal field resolveCaller reads is part of the key.
+      const key = [
+        env,
+        principal.kind,
+        principal.issuerKind,
+        principal.issuer,
+        principal.subject,
+        principal.clientId,
+      ].join('\n')
+      const hit = callers.get(key)
+      if (hit !== undefined && hit.version === version) return hit.caller
+      const caller = await resolveCaller(options.records, env, principal)
+      callers.set(key, { version, caller })
+      return caller
+    },
     createApplicationUser: (input) => createApplicationUser(ctx, input),
     listApplicationUsers: (input) => listApplicationUsers(ctx, input),
     deleteApplicationUser: (input) => deleteApplicationUser(ctx, input),

@@ -41,6 +41,8 @@ type Where = (
  * operations as any record, so validation and versionnumbers stay consistent.
  */
 export interface EnvironmentRecords {
+  /** Changes whenever anything a Caller is resolved from changes (authz security version). */
+  readSecurityVersion(env: EnvironmentId): Promise<string>
   readProvisionedIds(env: EnvironmentId): Promise<{
     readonly businessUnitId: string
     readonly systemUserId: string
@@ -94,4 +96,6 @@ export interface IdentityServiceOptions {
   readonly accessTokenTtlSeconds?: number
   /** Tenants whose provider stays in memory (default 64). */
   readonly providerCacheSize?: number
+  /** Resolved callers kept while the environment's security version holds (default 4096). */
+  readonly callerCacheSize?: number
 }
