@@ -3,7 +3,9 @@
  * GET by id through the whole server over one keep-alive TLS connection, a trivial route on
  * the same server, and the pieces below it. (Not `fastify.inject`: it retains ~10 KB per
  * request, and its GC cost swamps the figures.) Prints µs per call (CPU time, best of 5 rounds).
- * Run: `npx tsc -p tsconfig.json && node build/bench/api-probe.js`.
+ * Run: `npx tsc -p tsconfig.json && node build/bench/api-probe.js`; `PROBE_ONLY=get|handler|sqlite`
+ * runs one part long enough for `node --cpu-prof` (get: the whole server; sqlite: the point
+ * select alone, by column count and row format).
  */
 import { Agent, request } from 'node:https'
 import { readFileSync } from 'node:fs'
@@ -152,6 +154,55 @@ const ctx: ApiRequestContext = {
   environmentUrl: 'https://localhost:8443/bench/prod/',
   webApiUrl: 'https://localhost:8443/bench/prod/api/data/v9.2/',
   version: 'v9.2',
+}
+if (process.env['PROBE_ONLY'] === 'sqlite') {
+  const { resolveEnvironmentKey } =
+    await import('../src/control/environments/resolve-environment-key.ts')
+  const { openEncryptedDatabase } = await import('../src/storage/index.ts')
+  const dek = await resolveEnvironmentKey(app.control, env.id)
+  const raw = openEncryptedDatabase(app.databases.pathOf(env.id), dek, {
+    cipher: 'aegis',
+    create: false,
+    pageCacheKiB: 2048,
+    synchronous: 'full',
+    busyTimeoutMs: 5000,
+    corruptCode: 'DATABASE_CORRUPT',
+    what: 'probe',
+  })
+  const cols = raw
+    .prepare('select name from pragma_table_info(?)')
+    .pluck()
+    .all('account') as string[]
+  const text = `select ${cols.map((c) => `"${c}"`).join(', ')} from "account" where "accountid" = ?`
+  const safe = raw.prepare(text).safeIntegers(true)
+  const plain = raw.prepare(text).safeIntegers(false)
+  const rawRows = raw.prepare(text).safeIntegers(true).raw(true)
+  const oneCol = raw.prepare('select "name" from "account" where "accountid" = ?')
+  const sync = async (name: string, fn: (i: number) => unknown) =>
+    time(name, 100000, (i) => {
+      fn(i)
+      return Promise.resolve()
+    })
+  process.stdout.write(`account has ${String(cols.length)} columns\n`)
+  await sync('select all columns, safeIntegers', (i) => safe.get(id(i)))
+  await sync('select all columns, plain numbers', (i) => plain.get(id(i)))
+  await sync('select all columns, raw arrays', (i) => rawRows.get(id(i)))
+  await sync('select one column', (i) => oneCol.get(id(i)))
+  await sync('data_version', () => raw.prepare('PRAGMA data_version').pluck().get())
+  raw.close()
+  process.exit(0)
+}
+if (process.env['PROBE_ONLY'] === 'handler') {
+  await time('OData handler GET account by id (profile)', 100000, (i) =>
+    handler(ctx, {
+      method: 'GET',
+      path: `accounts(${id(i)})`,
+      query: {},
+      headers: { accept: 'application/json' },
+      body: undefined,
+    }),
+  )
+  process.exit(0)
 }
 await time('OData handler GET account by id', 20000, (i) =>
   handler(ctx, {
