@@ -161,6 +161,7 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         db,
         environmentId: env,
         fieldKey: handle.fieldKey,
+        derivedKey: handle.derivedKey,
         reader: handle.reader,
         statements,
         clock,
