@@ -65,6 +65,8 @@ const { values } = parseArgs({
     'col-profile': { type: 'boolean', default: false },
     // A/A control: both tables in plaintext, to show what the machine's noise alone gives.
     'col-control': { type: 'boolean', default: false },
+    // storage.pageCacheKiB of the server (the product default is 2048).
+    'col-page-cache-kib': { type: 'string', default: '2048' },
   },
 })
 const ENVS = Number(values.envs)
@@ -399,6 +401,11 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
   const file = join(dataDir, 'strongroom.json')
   const settings = JSON.parse(readFileSync(file, 'utf8')) as { server: Record<string, unknown> }
   settings.server['port'] = port
+  const all = settings as Record<string, unknown>
+  all['storage'] = {
+    ...(all['storage'] as Record<string, unknown> | undefined),
+    pageCacheKiB: Number(values['col-page-cache-kib']),
+  }
   writeFileSync(file, JSON.stringify(settings))
   const app = await openStrongroom(loadConfig({ env: masterEnv, dataDir, cwd: root }), deps)
   const sample: { sealed: string[]; clear: string[] } = { sealed: [], clear: [] }
@@ -538,6 +545,7 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
       secondsEach,
       connections: COL_CONNECTIONS,
       control: values['col-control'],
+      pageCacheKiB: Number(values['col-page-cache-kib']),
       encryptedPerSec: round(median(of(runs.sealed, 'rps')), 0),
       plainPerSec: round(median(of(runs.clear, 'rps')), 0),
       overhead: round(median(paired('rps', (e, p) => 1 - e / p))),

@@ -30,6 +30,8 @@ export interface ExchangeKeyInfo {
   readonly createdAt: Date
   /** Blobs wrapped for it are refused from then on. */
   readonly expiresAt: Date
+  /** True when this call generated it. */
+  readonly created: boolean
 }
 
 /** What a blob needs to be unwrapped: the KEK's private half, opened. */
@@ -69,7 +71,7 @@ function parseScope(scope: string): string {
 const materialAad = (kekId: string, scope: string): Uint8Array =>
   encodeContext('strongroom/byok/exchange-key/v1', [kekId, scope])
 
-const info = (row: z.infer<typeof Row>): ExchangeKeyInfo => ({
+const info = (row: z.infer<typeof Row>, created = false): ExchangeKeyInfo => ({
   kekId: row.kek_id,
   type: EXCHANGE_KEY_TYPE,
   publicKeyPem: createPublicKey({ key: Buffer.from(row.public_key), format: 'der', type: 'spki' })
@@ -77,6 +79,7 @@ const info = (row: z.infer<typeof Row>): ExchangeKeyInfo => ({
     .toString(),
   createdAt: new Date(row.created_at),
   expiresAt: new Date(row.expires_at),
+  created,
 })
 
 const generate = promisify(generateKeyPair)
@@ -131,19 +134,19 @@ export async function exchangeKey(ctx: () => ByokContext, scope: string): Promis
   } finally {
     der.fill(0)
   }
-  const made = guarded(() => newest(c, s))
+  const made = guarded(() => newest(c, s, true))
   if (made === undefined) throw vaultCorrupt()
   return made
 }
 
-function newest(ctx: ByokContext, scope: string): ExchangeKeyInfo | undefined {
+function newest(ctx: ByokContext, scope: string, created = false): ExchangeKeyInfo | undefined {
   const row: unknown = ctx.db
     .prepare(
       `SELECT kek_id, material, public_key, created_at, expires_at FROM byok_exchange_keys
        WHERE scope = ? ORDER BY expires_at DESC, kek_id LIMIT 1`,
     )
     .get(scope)
-  return row === undefined ? undefined : info(parseRow(row))
+  return row === undefined ? undefined : info(parseRow(row), created)
 }
 
 /** KEY_IMPORT_INVALID naming the rule, as for a PFX. */
