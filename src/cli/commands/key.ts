@@ -22,13 +22,18 @@ const TENANT = { tenant: { type: 'string', description: 'Tenant name', required:
 
 const describe = (k: TenantKey): string =>
   `${k.name}: ${k.type}, provider ${k.provider}, ${k.managedBy}-managed, current version ${k.currentVersion} (${k.status})\n` +
+  (k.health === null
+    ? ''
+    : `health: ${k.health.state} since ${k.health.since} (checked ${k.health.checkedAt})\n`) +
+  k.warnings.map((w) => `warning: ${w.message}\n`).join('') +
   formatTable(
     k.versions.map((v) => ({
       ...v,
       current: v.current ? 'yes' : '',
       environments: v.environmentNames.join(','),
+      expiresAt: v.expiresAt ?? '',
     })),
-    ['version', 'status', 'current', 'environments', 'createdAt'],
+    ['version', 'status', 'current', 'environments', 'createdAt', 'expiresAt'],
   )
 
 /** Reads the key file named by --<option>, refusing anything over the upload limit unread. */
@@ -192,7 +197,14 @@ export const keyList = defineCommand({
     return listTenantKeys((await input.app()).control, requiredOption(input, 'tenant'))
   },
   human: (keys) =>
-    formatTable(keys, ['name', 'type', 'provider', 'managedBy', 'currentVersion', 'keyId']),
+    formatTable(
+      keys.map((k) => ({
+        ...k,
+        health: k.health?.state ?? '',
+        warnings: k.warnings.map((w) => w.code).join(','),
+      })),
+      ['name', 'type', 'provider', 'managedBy', 'currentVersion', 'keyId', 'health', 'warnings'],
+    ),
 })
 
 export const keyShow = defineCommand({
