@@ -123,9 +123,11 @@ describe('warnings before a lock', { skip: !hasSoftHsm() }, () => {
       (h) => h.action === 'key.expiry-warning',
     )
     assert.equal(warnings.length, 1, 'once per key per day')
-    assert.equal(warnings[0]?.actor, 'system:key-health')
-    assert.equal(warnings[0]?.detail['keyName'], 'soon')
-    assert.equal(warnings[0]?.detail['warning'], 'expiring')
+    const [entry] = warnings
+    assert.ok(entry !== undefined)
+    assert.equal(entry.actor, 'system:key-health')
+    assert.equal(entry.detail['keyName'], 'soon')
+    assert.equal(entry.detail['warning'], 'expiring')
     // Nothing locks because of an expiry.
     assert.equal((await findEnvironment(app.control, 'acme', 'prod')).state, 'active')
     const shown = await describeTenantKey(app.control, 'acme', 'soon')
