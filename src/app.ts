@@ -307,6 +307,7 @@ export async function openStrongroom(config: Config, deps: Deps): Promise<Strong
       db: controlDb.db,
       sealKey: identitySealKey,
       publicUrl: config.server.publicUrl ?? `https://localhost:${String(config.server.port)}`,
+      routing: config.server.routing,
       directory: {
         findTenant: async (name) => {
           const tenant = await findTenant(control, name)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createServer as createHttpsServer } from 'node:https'
+import { createSecureContext, type SecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Strongroom } from '../app.ts'
@@ -10,7 +11,8 @@ import type { Logger } from '../shared/logger.ts'
 import type { Random } from '../shared/random.ts'
 import type { Caller } from '../authz/caller.ts'
 import type { Environment } from '../control/environments/environment.ts'
-import { MAX_TOKEN_LENGTH } from '../identity/index.ts'
+import { environmentOfHost, environmentUrl, MAX_TOKEN_LENGTH } from '../identity/index.ts'
+import { Lru } from '../shared/lru.ts'
 import type { Principal } from '../identity/principal.ts'
 import type { TenantId } from '../shared/ids.ts'
 import { API_VERSIONS, type ApiIdentity, type ApiVersion, type ODataHandler } from './context.ts'
@@ -64,11 +66,74 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   let baseUrl =
     options.publicUrl ??
     (app.config.server.publicUrl === undefined ? '' : publicBaseUrl(app.config))
+  const routing = app.config.server.routing
+  // One URL per environment, the same the identity domain puts in tokens' audience.
+  const environmentUrlOf = (tenant: string, env: string): string =>
+    environmentUrl(baseUrl, tenant, env, routing)
   const caches = {
     tenants: new StampedCache<string | null>(1024),
     principals: new StampedCache<Principal>(10_000),
     environments: new StampedCache<Environment>(10_000),
     callers: new StampedCache<Caller>(10_000),
+  }
+
+  /** The tenant id of a name, cached under the control-plane stamp; null when there is none. */
+  const tenantIdOf = async (name: string, controlStamp: string): Promise<string | null> => {
+    let tenantId = caches.tenants.get(name, controlStamp)
+    if (tenantId === undefined) {
+      const row = await app.control.db
+        .selectFrom('tenants')
+        .select('id')
+        .where('name', '=', name)
+        .executeTakeFirst()
+      tenantId = row?.id ?? null
+      caches.tenants.set(name, controlStamp, tenantId)
+    }
+    return tenantId
+  }
+
+  /**
+   * Host routing with the local CA: a certificate for `*.<tenant>.<host>` issued when a client
+   * first asks for a name under it (SNI), for existing tenants only (issuing costs a key pair).
+   * Any other name gets the default certificate.
+   */
+  function sniCallback(issue: NonNullable<ServerCredentials['issue']>) {
+    const contexts = new Lru<string, SecureContext>(1024, () => undefined)
+    return (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => {
+      const hostname = new URL(baseUrl === '' ? 'https://localhost' : baseUrl).hostname
+      const named = environmentOfHost(`https://${hostname}`, servername)
+      if (named === undefined) {
+        done(null)
+        return
+      }
+      const key = `${named.tenant}.${hostname}`
+      const cached = contexts.get(key)
+      if (cached !== undefined) {
+        done(null, cached)
+        return
+      }
+      tenantIdOf(named.tenant, app.control.stamp()).then(
+        (tenantId) => {
+          if (tenantId === null) {
+            done(null)
+            return
+          }
+          const issued = issue([`*.${key}`])
+          const context = createSecureContext({
+            key: issued.keyPem,
+            cert: issued.certPem,
+            minVersion: TLS_MIN_VERSION,
+            ciphers: TLS_CIPHERS,
+            honorCipherOrder: true,
+          })
+          contexts.set(key, context)
+          done(null, context)
+        },
+        () => {
+          done(null)
+        },
+      )
+    }
   }
 
   const fastify = Fastify({
@@ -81,6 +146,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           ciphers: TLS_CIPHERS,
           honorCipherOrder: true,
           maxHeaderSize: 64 * 1024,
+          ...(routing === 'host' && credentials.issue !== undefined
+            ? { SNICallback: sniCallback(credentials.issue) }
+            : {}),
         },
         handler,
       )
@@ -171,17 +239,30 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   fastify.get('/healthz', () => Promise.resolve({ status: 'ok' }))
 
-  type ApiParams = { tenant: string; env: string; version: string }
+  type ApiParams = { tenant?: string; env?: string; version: string }
   const serveApi = async (req: FastifyRequest<{ Params: ApiParams }>, reply: FastifyReply) => {
-    const { tenant, env, version } = req.params
+    const { version } = req.params
+    // Path routing: /<tenant>/<env>/api/data/<version>/…; host routing: the Host header names
+    // them (<env>.<tenant>.<host>) and the path starts at /api/data/<version>. Each mode
+    // answers only its own form, so an environment has one URL (its tokens' audience).
+    const named =
+      routing === 'host'
+        ? environmentOfHost(baseUrl, req.headers.host ?? '')
+        : req.params.tenant === undefined || req.params.env === undefined
+          ? undefined
+          : { tenant: req.params.tenant, environment: req.params.env }
+    const tenant = named?.tenant ?? ''
+    const env = named?.environment ?? ''
     if (
+      named === undefined ||
+      (routing === 'host') !== (req.params.tenant === undefined) ||
       !SLUG.test(tenant) ||
       !SLUG.test(env) ||
       !(API_VERSIONS as readonly string[]).includes(version)
     ) {
       throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
     }
-    const environmentUrl = `${baseUrl}/${tenant}/${env}/`
+    const environmentUrl = environmentUrlOf(tenant, env)
     const token = bearerToken(req.headers.authorization)
     refuseImpersonation(req.headers)
     // Everything below reads the control plane or the environment; the stamps say whether a
@@ -190,16 +271,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
     // Authenticate before revealing whether the tenant or environment exists: an unknown
     // tenant and a bad token get the same 401.
-    let tenantId = caches.tenants.get(tenant, controlStamp)
-    if (tenantId === undefined) {
-      const row = await app.control.db
-        .selectFrom('tenants')
-        .select('id')
-        .where('name', '=', tenant)
-        .executeTakeFirst()
-      tenantId = row?.id ?? null
-      caches.tenants.set(tenant, controlStamp, tenantId)
-    }
+    const tenantId = await tenantIdOf(tenant, controlStamp)
     if (tenantId === null) throw unauthorized()
     // Keyed by a hash: the cache holds no bearer tokens.
     const tokenKey = `${tenantId}\n${environmentUrl}\n${createHash('sha256').update(token).digest('base64url')}`
@@ -230,7 +302,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
     // The raw URL must spell the environment exactly as its canonical URL does (no
     // percent-encoded name), so the OData path is cut at the right place.
-    const prefix = `/${tenant}/${env}/api/data/${version}`
+    const prefix =
+      routing === 'host' ? `/api/data/${version}` : `/${tenant}/${env}/api/data/${version}`
     const rawPath = req.url.split('?', 1)[0] ?? ''
     if (!rawPath.startsWith(prefix)) {
       throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
@@ -266,11 +339,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       .header('Content-Type', 'application/json; odata.metadata=minimal; charset=utf-8')
       .send(JSON.stringify(res.body))
   }
-  for (const url of [
-    '/:tenant/:env/api/data/:version',
-    '/:tenant/:env/api/data/:version/',
-    '/:tenant/:env/api/data/:version/*',
-  ]) {
+  // Only the routes of the configured mode: under path routing a tenant may be called "api".
+  const routes =
+    routing === 'host'
+      ? ['/api/data/:version', '/api/data/:version/', '/api/data/:version/*']
+      : [
+          '/:tenant/:env/api/data/:version',
+          '/:tenant/:env/api/data/:version/',
+          '/:tenant/:env/api/data/:version/*',
+        ]
+  for (const url of routes) {
     fastify.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url, handler: serveApi })
   }
 

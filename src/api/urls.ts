@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.ts'
+import { environmentUrl, type Routing } from '../identity/index.ts'
 
 /** The public base URL clients use, without a trailing slash. */
 export function publicBaseUrl(config: Config, boundPort?: number): string {
@@ -17,7 +18,8 @@ export function environmentUrls(
   base: string,
   tenant: string,
   environment: string,
+  routing: Routing = 'path',
 ): { url: string; webApiUrl: string } {
-  const url = `${base}/${tenant}/${environment}/`
+  const url = environmentUrl(base, tenant, environment, routing)
   return { url, webApiUrl: `${url}api/data/v9.2/` }
 }

@@ -1,2 +1,35 @@
 export type { Caller } from './caller.ts'
 export { BASIC_USER, recordAccess, SYSTEM_ADMINISTRATOR } from './record-access.ts'
+export type { SecurityContext, RoleGrant, TeamMembership, GrantAnchor } from './security-context.ts'
+export {
+  loadSecurityContext,
+  type LoadedSecurity,
+  type SecurityRows,
+} from './load-security-context.ts'
+export {
+  PREDEFINED_ROLES,
+  predefinedRoleByName,
+  predefinedRoleByTemplate,
+  type PredefinedRole,
+} from './predefined-roles.ts'
+export {
+  ACCESS_RIGHT_MASK,
+  privilegeIdOf,
+  privilegeName,
+  RIGHTS,
+  TASK_PRIVILEGES,
+  type Depth,
+  type Right,
+} from './privileges.ts'
+export { resolveTablePrivilege, type TablePrivilege } from './table-privilege.ts'
+export { checkRecordAccess, type RecordFacts, type SecurityFacts } from './check-record-access.ts'
+export { securityRowsOf, type RecordQueries } from './security-rows.ts'
+export { rightAccess } from './record-access.ts'
+export { grantAccess } from './grant-access.ts'
+export { modifyAccess } from './modify-access.ts'
+export { revokeAccess } from './revoke-access.ts'
+export { retrievePrincipalAccess } from './retrieve-principal-access.ts'
+export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-and-access.ts'
+export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
+export { hasTaskPrivilege } from './has-task-privilege.ts'
+export { readSecurityVersion } from './read-security-version.ts'

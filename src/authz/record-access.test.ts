@@ -1,54 +1,102 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Caller } from './caller.ts'
 import type { TableDef } from '../records/index.ts'
-import { BASIC_USER, recordAccess, SYSTEM_ADMINISTRATOR } from './record-access.ts'
+import type { Caller } from './caller.ts'
+import {
+  BASIC_USER,
+  DELEGATE,
+  ENVIRONMENT_MAKER,
+  PREDEFINED_ROLES,
+  SUPPORT_USER,
+  SYSTEM_ADMINISTRATOR,
+  SYSTEM_CUSTOMIZER,
+} from './predefined-roles.ts'
+import { recordAccess } from './record-access.ts'
 
-const table = (ownership: 'user' | 'organization'): TableDef => ({
-  name: 'account',
-  entitySetName: 'accounts',
-  displayName: 'Account',
+const table = (name: string, ownership: 'user' | 'organization', system = false): TableDef => ({
+  name,
+  entitySetName: `${name}s`,
+  displayName: name,
   ownership,
-  primaryIdColumn: 'accountid',
+  primaryIdColumn: `${name}id`,
   primaryNameColumn: 'name',
-  system: false,
+  system,
   columns: [],
 })
+const ACCOUNT = table('account', 'user')
+const CUSTOM_USER = table('new_project', 'user')
+const CUSTOM_ORG = table('new_setting', 'organization')
+const BUSINESS_UNIT = table('businessunit', 'organization', true)
 const caller = (roles: string[]): Caller => ({
   systemUserId: '00000000-0000-0000-0000-00000000000a',
   businessUnitId: '00000000-0000-0000-0000-00000000000b',
   roles,
 })
 const OPS = ['create', 'retrieve', 'update', 'delete', 'query'] as const
+type Outcome = 'all' | 'scoped' | 'forbidden'
+const outcome = (roles: string[], t: TableDef, op: (typeof OPS)[number]): Outcome => {
+  try {
+    return recordAccess(caller(roles), t, op) === undefined ? 'all' : 'scoped'
+  } catch (e) {
+    assert.equal((e as { code?: string }).code, 'FORBIDDEN')
+    return 'forbidden'
+  }
+}
+/** The outcome of each operation, in OPS order (create, retrieve, update, delete, query). */
+const row = (roles: string[], t: TableDef): Outcome[] => OPS.map((op) => outcome(roles, t, op))
 
-describe('recordAccess (interim two-role model)', () => {
-  it('System Administrator: no scope for any operation on any table', () => {
-    for (const o of ['user', 'organization'] as const) {
-      for (const op of OPS)
-        assert.equal(recordAccess(caller([SYSTEM_ADMINISTRATOR]), table(o), op), undefined)
-    }
+describe('recordAccess: every predefined role on a user-owned and an organization-owned table', () => {
+  const all: Outcome[] = ['all', 'all', 'all', 'all', 'all']
+  const none: Outcome[] = ['forbidden', 'forbidden', 'forbidden', 'forbidden', 'forbidden']
+  const own: Outcome[] = ['scoped', 'scoped', 'scoped', 'scoped', 'scoped']
+  const readAll: Outcome[] = ['forbidden', 'all', 'forbidden', 'forbidden', 'all']
+  const cases: [string, TableDef, Outcome[]][] = [
+    [SYSTEM_ADMINISTRATOR, ACCOUNT, all],
+    [SYSTEM_ADMINISTRATOR, CUSTOM_USER, all],
+    [SYSTEM_ADMINISTRATOR, CUSTOM_ORG, all],
+    [SYSTEM_ADMINISTRATOR, BUSINESS_UNIT, all],
+    [SYSTEM_CUSTOMIZER, ACCOUNT, own],
+    [SYSTEM_CUSTOMIZER, CUSTOM_USER, all],
+    [SYSTEM_CUSTOMIZER, CUSTOM_ORG, all],
+    [SYSTEM_CUSTOMIZER, BUSINESS_UNIT, readAll],
+    [BASIC_USER, ACCOUNT, own],
+    [BASIC_USER, CUSTOM_USER, none],
+    [BASIC_USER, CUSTOM_ORG, none],
+    [BASIC_USER, BUSINESS_UNIT, readAll],
+    [ENVIRONMENT_MAKER, ACCOUNT, none],
+    [ENVIRONMENT_MAKER, CUSTOM_ORG, none],
+    [ENVIRONMENT_MAKER, BUSINESS_UNIT, readAll],
+    [DELEGATE, ACCOUNT, none],
+    [DELEGATE, BUSINESS_UNIT, none],
+    [SUPPORT_USER, ACCOUNT, readAll],
+    [SUPPORT_USER, CUSTOM_ORG, readAll],
+  ]
+  for (const [role, t, expected] of cases) {
+    it(`${role} on ${t.name} (${t.ownership}-owned)`, () => {
+      assert.deepEqual(row([role], t), expected)
+    })
+  }
+
+  it('covers every predefined role', () => {
+    assert.deepEqual(new Set(cases.map(([r]) => r)), new Set(PREDEFINED_ROLES.map((r) => r.name)))
   })
 
-  it('Basic User: own rows of user-owned tables', () => {
-    for (const op of OPS) assert.ok(recordAccess(caller([BASIC_USER]), table('user'), op))
+  it('roles are cumulative: the union wins', () => {
+    assert.deepEqual(row([BASIC_USER, SUPPORT_USER], ACCOUNT), [
+      'scoped',
+      'all',
+      'scoped',
+      'scoped',
+      'all',
+    ])
   })
 
-  it('Basic User: read-only on organization-owned tables', () => {
-    assert.equal(recordAccess(caller([BASIC_USER]), table('organization'), 'retrieve'), undefined)
-    assert.equal(recordAccess(caller([BASIC_USER]), table('organization'), 'query'), undefined)
-    for (const op of ['create', 'update', 'delete'] as const) {
-      assert.throws(() => recordAccess(caller([BASIC_USER]), table('organization'), op), {
-        code: 'FORBIDDEN',
-      })
-    }
-  })
-
-  it('no role: every operation is refused with the privilege named', () => {
-    for (const op of OPS) {
-      assert.throws(() => recordAccess(caller([]), table('user'), op), { code: 'FORBIDDEN' })
-    }
-    assert.throws(() => recordAccess(caller(['Unknown Role']), table('user'), 'update'), {
-      message: /missing prvWriteaccount privilege/,
+  it('no role, or an unknown one: every operation is refused with the privilege named', () => {
+    assert.deepEqual(row([], ACCOUNT), none)
+    assert.throws(() => recordAccess(caller(['Unknown Role']), ACCOUNT, 'update'), {
+      code: 'FORBIDDEN',
+      message:
+        'Principal user (Id=00000000-0000-0000-0000-00000000000a) is missing prvWriteaccount privilege.',
     })
   })
 })

@@ -1,12 +1,15 @@
 import type { Caller } from './caller.ts'
 import type { RecordOperation, RecordScope, TableDef } from '../records/index.ts'
 import { AppError } from '../shared/errors.ts'
+import { buildRecordScope } from './build-record-scope.ts'
+import { privilegeName, type Right } from './privileges.ts'
+import { securityFromRoleNames } from './security-from-role-names.ts'
+import { resolveTablePrivilege } from './table-privilege.ts'
 
-export const SYSTEM_ADMINISTRATOR = 'System Administrator'
-export const BASIC_USER = 'Basic User'
+export { BASIC_USER, SYSTEM_ADMINISTRATOR } from './predefined-roles.ts'
 
-/** Dataverse privilege names per operation (dataverse-spec §3: prv<Operation><Entity>). */
-const PRIVILEGE: Record<RecordOperation, string> = {
+/** The record right each operation needs (dataverse-spec §3). */
+export const RIGHT_OF: Readonly<Record<RecordOperation, Right>> = {
   create: 'Create',
   retrieve: 'Read',
   query: 'Read',
@@ -14,41 +17,69 @@ const PRIVILEGE: Record<RecordOperation, string> = {
   delete: 'Delete',
 }
 
-function privilegeDenied(caller: Caller, operation: RecordOperation, table: TableDef): AppError {
-  // dataverse-spec §7: 0x80040220 "Principal user (Id=…) is missing prv… privilege".
+/** 0x80040220 "Principal user (Id=…) is missing prv… privilege" (dataverse-spec §3, §7). */
+export function privilegeDenied(userId: string, right: Right, table: TableDef): AppError {
   return new AppError(
     'FORBIDDEN',
-    `Principal user (Id=${caller.systemUserId}) is missing prv${PRIVILEGE[operation]}${table.name} privilege.`,
+    `Principal user (Id=${userId}) is missing ${privilegeName(right, table.name)} privilege.`,
   )
 }
 
 /**
  * The one decision of which rows of `table` a caller may touch for `operation`: undefined for
  * all rows, a RecordScope pushed into SQL for some, or FORBIDDEN for none. Every record path
- * (retrieve, query, $count, $expand, $batch, export) asks here.
+ * (retrieve, query, $count, $expand, $batch, export) asks here. The model — business units,
+ * teams, roles at five depths, member's privilege inheritance, shares — is in docs/authz.md.
+ * A record outside the scope is reported as not found, unless the caller can read it (then
+ * update and delete are RECORD_ACCESS_DENIED): existence is never revealed.
  *
- * Until the security-model issue (#5) lands, two roles exist (issue #4):
- * - System Administrator: every operation on every row;
- * - Basic User: on user-owned tables, the rows it owns (create only as their owner); on
- *   organization-owned tables, read only.
- * Any other caller has no privileges.
- * @throws FORBIDDEN
+ * @throws AppError FORBIDDEN when the caller holds the privilege at no depth
  */
 export function recordAccess(
   caller: Caller,
   table: TableDef,
   operation: RecordOperation,
 ): RecordScope | undefined {
-  if (caller.roles.includes(SYSTEM_ADMINISTRATOR)) return undefined
-  if (caller.roles.includes(BASIC_USER)) {
-    if (table.ownership === 'organization') {
-      if (operation === 'retrieve' || operation === 'query') return undefined
-      throw privilegeDenied(caller, operation, table)
-    }
-    return {
-      where: (eb) => eb(eb.ref(`${table.name}.ownerid`), '=', caller.systemUserId),
-      // A row outside the scope is reported as not found: its existence is not revealed.
-    }
+  const right = RIGHT_OF[operation]
+  const scope = rightAccess(caller, table, right)
+  if (scope === undefined || (operation !== 'update' && operation !== 'delete')) return scope
+  // A record the caller can read but not change is 403 0x80048306; one it can't read stays 404
+  // (docs/authz.md §6). Without Read at any depth, every record is 404.
+  let read: RecordScope | undefined
+  try {
+    read = rightAccess(caller, table, 'Read')
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'FORBIDDEN') return scope
+    throw e
   }
-  throw privilegeDenied(caller, operation, table)
+  return {
+    where: scope.where,
+    denied: (op, t) => accessDenied(caller.systemUserId, RIGHT_OF[op], t),
+    ...(read === undefined ? {} : { readable: read.where }),
+  }
+}
+
+/** 0x80048306 "Principal user (Id=…) does not have WriteAccess right(s) for record …". */
+export function accessDenied(userId: string, right: Right, table: TableDef): AppError {
+  return new AppError(
+    'RECORD_ACCESS_DENIED',
+    `Principal user (Id=${userId}) does not have ${right}Access right(s) for this ${table.name} record.`,
+  )
+}
+
+/**
+ * recordAccess for any of the eight rights (Append, AppendTo, Assign and Share included): the
+ * rows of `table` on which the caller holds `right`.
+ *
+ * @throws AppError FORBIDDEN when the caller holds the privilege at no depth
+ */
+export function rightAccess(
+  caller: Caller,
+  table: TableDef,
+  right: Right,
+): RecordScope | undefined {
+  const security = caller.security ?? securityFromRoleNames(caller)
+  const privilege = resolveTablePrivilege(security, table, right)
+  if (privilege === undefined) throw privilegeDenied(caller.systemUserId, right, table)
+  return buildRecordScope(privilege, table, right)
 }

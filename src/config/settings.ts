@@ -106,6 +106,13 @@ export const SETTINGS: readonly SettingDoc[] = [
     note: '0 picks a free port (tests).',
   },
   {
+    name: 'server.routing',
+    source: '`<dataDir>/strongroom.json`',
+    type: '`"path"` or `"host"`',
+    default: '`"path"`',
+    note: 'How environments are addressed: `path` → `<publicUrl>/<tenant>/<env>/`; `host` → `https://<env>.<tenant>.<publicUrl host>/` (publicUrl without a path; DNS and the certificate must cover `*.<tenant>.<host>` — the local CA issues those on demand). Identity endpoints stay at `<publicUrl>/<tenant>/oauth2`.',
+  },
+  {
     name: 'server.workers',
     source: '`--workers` or `<dataDir>/strongroom.json`',
     type: 'integer 1-64 or `"auto"`',
@@ -198,6 +205,7 @@ export const FILE_SETTINGS = z.strictObject({
     .strictObject({
       host: z.string().min(1).max(255).default('127.0.0.1'),
       port: z.int().min(0).max(65_535).default(8443),
+      routing: z.enum(['path', 'host']).default('path'),
       workers: z.union([z.int().min(1).max(MAX_WORKERS), z.literal('auto')]).default(1),
       publicUrl: z
         .url({ protocol: /^https$/ })

@@ -21,10 +21,5 @@ export interface CreatedApplicationUser extends ApplicationUser {
   readonly resource: string
 }
 
-/** The environment user a principal acts as. */
-export interface Caller {
-  readonly systemUserId: string
-  readonly businessUnitId: string
-  /** Security role names. */
-  readonly roles: readonly string[]
-}
+/** The environment user a principal acts as (with its security context, authz). */
+export type { Caller } from '../authz/index.ts'

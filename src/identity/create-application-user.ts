@@ -1,3 +1,4 @@
+import { predefinedRoleByTemplate } from '../authz/index.ts'
 import { z } from 'zod'
 import { AppError } from '../shared/errors.ts'
 import type { CreatedApplicationUser } from './application-user.ts'
@@ -41,12 +42,16 @@ export async function createApplicationUser(
   const roles = await ctx.records.queryRecords(
     env.environmentId,
     'role',
-    { count: false, select: ['roleid', 'name'] },
+    { count: false, select: ['roleid', 'name', 'roletemplateid'] },
     { limit: 1000 },
   )
-  const roleId = roles.records.find((r) => r['name'] === role)?.['roleid']
+  // Service-only predefined roles (Support User) can't be assigned (dataverse-spec §3).
+  const assignable = roles.records.filter(
+    (r) => predefinedRoleByTemplate(stringOrUndefined(r['roletemplateid']))?.assignable !== false,
+  )
+  const roleId = assignable.find((r) => r['name'] === role)?.['roleid']
   if (typeof roleId !== 'string') {
-    const known = roles.records.map((r) => `'${String(r['name'])}'`).join(', ')
+    const known = assignable.map((r) => `'${String(r['name'])}'`).join(', ')
     throw new AppError(
       'VALIDATION',
       `The environment has no security role '${role}'. Roles: ${known}.`,
@@ -122,6 +127,9 @@ export async function createApplicationUser(
     clientSecret: secret,
     issuer,
     tokenEndpoint: `${issuer}/token`,
-    resource: environmentUrl(ctx.publicUrl, env.tenantName, env.environmentName),
+    resource: environmentUrl(ctx.publicUrl, env.tenantName, env.environmentName, ctx.routing),
   }
 }
+
+const stringOrUndefined = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : undefined

@@ -10,12 +10,13 @@ import { createMemoryAdapter } from './memory-adapter.ts'
 import { loadSigningKeys, SIGNING_ALG } from './signing-keys.ts'
 import { registerBuiltInIssuer } from './trusted-issuers.ts'
 import type { IdentityDb, IdentityDirectory } from './types.ts'
-import { environmentNameOf, issuerUrl } from './urls.ts'
+import { environmentNameOf, issuerUrl, type Routing } from './urls.ts'
 
 export interface TenantProviderOptions {
   readonly db: IdentityDb
   readonly sealKey: Secret
   readonly publicUrl: string
+  readonly routing?: Routing
   readonly directory: IdentityDirectory
   readonly clock: Clock
   readonly random: Random
@@ -130,7 +131,12 @@ export async function createTenantProvider(
         getResourceServerInfo: async (_ctx, resource, client) => {
           const refuse = () =>
             new errors.InvalidTarget('the resource is not an environment this client may access')
-          const envName = environmentNameOf(options.publicUrl, tenant.name, resource)
+          const envName = environmentNameOf(
+            options.publicUrl,
+            tenant.name,
+            resource,
+            options.routing,
+          )
           const row = await findClient(client.clientId)
           if (envName === undefined || row === undefined) throw refuse()
           const env = await options.directory

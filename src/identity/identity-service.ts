@@ -75,6 +75,7 @@ function parsePublicUrl(url: string): string {
 export function createIdentityService(options: IdentityServiceOptions): IdentityService {
   const ttl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS
   let publicUrl = parsePublicUrl(options.publicUrl)
+  const routing = options.routing ?? 'path'
   const ctx: IdentityContext = {
     db: options.db,
     directory: options.directory,
@@ -82,6 +83,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     get publicUrl() {
       return publicUrl
     },
+    routing,
     clock: options.clock,
     random: options.random,
     logger: options.logger,
@@ -102,6 +104,12 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return provider
   }
 
+  // Callers by environment and principal, with the security version they were read under.
+  const callers = new Lru<string, { readonly version: string; readonly caller: Caller }>(
+    options.callerCacheSize ?? 4096,
+    () => undefined,
+  )
+
   const verifier = createTokenVerifier({
     db: options.db,
     clock: options.clock,
@@ -119,7 +127,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         .where('c.tenant_id', '=', tenantId)
         .executeTakeFirst()
       return (
-        row !== undefined && environmentUrl(publicUrl, row.tenant, row.environment) === audience
+        row !== undefined &&
+        environmentUrl(publicUrl, row.tenant, row.environment, routing) === audience
       )
     },
   })
@@ -131,13 +140,31 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       await handleOidcRequest(provider, publicUrl, tenant.name, req, res)
     },
     verifier,
-    resolveCaller: (env, principal) => resolveCaller(options.records, env, principal),
+    async resolveCaller(env, principal) {
+      // Reused while the environment's security version is unchanged (docs/authz.md §7): a
+      // record write elsewhere doesn't cost a re-resolution, a role or team change does.
+      const version = await options.records.readSecurityVersion(env)
+      // Every principal field resolveCaller reads is part of the key.
+      const key = [
+        env,
+        principal.kind,
+        principal.issuerKind,
+        principal.issuer,
+        principal.subject,
+        principal.clientId,
+      ].join('\n')
+      const hit = callers.get(key)
+      if (hit !== undefined && hit.version === version) return hit.caller
+      const caller = await resolveCaller(options.records, env, principal)
+      callers.set(key, { version, caller })
+      return caller
+    },
     createApplicationUser: (input) => createApplicationUser(ctx, input),
     listApplicationUsers: (input) => listApplicationUsers(ctx, input),
     deleteApplicationUser: (input) => deleteApplicationUser(ctx, input),
     issuerUrl: (tenantName) => issuerUrl(publicUrl, tenantName),
     environmentUrl: (tenantName, environmentName) =>
-      environmentUrl(publicUrl, tenantName, environmentName),
+      environmentUrl(publicUrl, tenantName, environmentName, routing),
     forgetTenant: (tenantId) => {
       void providers.delete(tenantId)
     },

@@ -23,7 +23,14 @@ export {
   UNAUTHORIZED_MESSAGE,
   type TokenVerifierOptions,
 } from './verify-access-token.ts'
-export { environmentNameOf, environmentUrl, issuerUrl, oidcMountPath } from './urls.ts'
+export {
+  environmentNameOf,
+  environmentOfHost,
+  environmentUrl,
+  issuerUrl,
+  oidcMountPath,
+  type Routing,
+} from './urls.ts'
 export { ASYMMETRIC_ALGS, type TrustedIssuer } from './trusted-issuers.ts'
 export { SIGNING_ALG } from './signing-keys.ts'
 export { IDENTITY_SEALING_PURPOSE } from './sealing.ts'

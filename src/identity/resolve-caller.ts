@@ -1,6 +1,7 @@
+import { loadSecurityContext, securityRowsOf } from '../authz/index.ts'
 import { AppError } from '../shared/errors.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
-import type { Caller } from './application-user.ts'
+import type { Caller } from '../authz/index.ts'
 import type { Principal } from './principal.ts'
 import type { EnvironmentRecords } from './types.ts'
 import { UNAUTHORIZED_MESSAGE } from './verify-access-token.ts'
@@ -8,7 +9,8 @@ import { UNAUTHORIZED_MESSAGE } from './verify-access-token.ts'
 /**
  * Maps a verified principal to the user it acts as in `env`: an application (client
  * credentials) to the systemuser whose `applicationid` is its client id, with that user's
- * business unit and security role names.
+ * business unit, the names of its directly assigned roles and its full security context
+ * (teams and every role grant, authz loadSecurityContext).
  *
  * An unknown or disabled user is UNAUTHORIZED with the verifier's message, not FORBIDDEN: to
  * the caller it is the same as a revoked token, and it reveals nothing about which
@@ -40,27 +42,9 @@ export async function resolveCaller(
     throw refuse()
   }
   const systemUserId = String(user['systemuserid'])
-  const assignments = await records.queryRecords(
-    env,
-    'systemuserroles',
-    { count: false, select: ['roleid'] },
-    { where: (eb) => eb(eb.ref('systemuserid'), '=', systemUserId), limit: 1000 },
-  )
-  const roleIds = assignments.records.map((a) => String(a['roleid']))
-  const roles =
-    roleIds.length === 0
-      ? []
-      : (
-          await records.queryRecords(
-            env,
-            'role',
-            { count: false, select: ['name'] },
-            { where: (eb) => eb(eb.ref('roleid'), 'in', roleIds), limit: 1000 },
-          )
-        ).records.map((r) => String(r['name']))
-  return {
-    systemUserId,
-    businessUnitId: String(user['businessunitid']),
-    roles: roles.sort(),
-  }
+  const businessUnitId = String(user['businessunitid'])
+  // The security context (teams, role grants) is read as the system; docs/authz.md §4.
+  const rows = securityRowsOf(records, env)
+  const { security, roleNames } = await loadSecurityContext(rows, { systemUserId, businessUnitId })
+  return { systemUserId, businessUnitId, roles: roleNames, security }
 }

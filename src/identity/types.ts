@@ -1,3 +1,4 @@
+import type { Routing } from './urls.ts'
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely'
 import type { ControlDb } from '../control/schema.ts'
 import type { Clock } from '../shared/clock.ts'
@@ -40,6 +41,8 @@ type Where = (
  * operations as any record, so validation and versionnumbers stay consistent.
  */
 export interface EnvironmentRecords {
+  /** Changes whenever anything a Caller is resolved from changes (authz security version). */
+  readSecurityVersion(env: EnvironmentId): Promise<string>
   readProvisionedIds(env: EnvironmentId): Promise<{
     readonly businessUnitId: string
     readonly systemUserId: string
@@ -80,6 +83,8 @@ export interface IdentityServiceOptions {
   readonly sealKey: Secret
   /** config.server.publicUrl (or its default): the base of issuers and environment URLs. */
   readonly publicUrl: string
+  /** server.routing: environment URLs by path under publicUrl (default) or by host name. */
+  readonly routing?: Routing
   readonly directory: IdentityDirectory
   readonly records: EnvironmentRecords
   readonly clock: Clock
@@ -91,4 +96,6 @@ export interface IdentityServiceOptions {
   readonly accessTokenTtlSeconds?: number
   /** Tenants whose provider stays in memory (default 64). */
   readonly providerCacheSize?: number
+  /** Resolved callers kept while the environment's security version holds (default 4096). */
+  readonly callerCacheSize?: number
 }

@@ -11,14 +11,22 @@ const STANDARD = [
   'businessunit',
   'contact',
   'organization',
+  'principalobjectaccess',
   'role',
+  'roleprivileges',
   'systemuser',
   'systemuserroles',
   'team',
+  'teammembership',
+  'teamroles',
 ]
 const ENTITY_SETS: Readonly<Record<string, string>> = {
   systemuserroles: 'systemuserrolescollection',
+  principalobjectaccess: 'principalobjectaccessset',
+  roleprivileges: 'roleprivilegescollection',
+  teamroles: 'teamrolescollection',
 }
+const SECURITY_TABLES = ['principalobjectaccess', 'roleprivileges', 'teammembership', 'teamroles']
 
 describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
   let f: RecordsFixture
@@ -29,7 +37,7 @@ describe('migrateEnvironmentDatabase and provisionEnvironment', () => {
     await f.close()
   })
 
-  it('provisions the eight standard tables with their entity sets', async () => {
+  it('provisions the standard tables with their entity sets', async () => {
     const tables = await f.service.listTables(f.env)
     assert.deepEqual(
       tables.map((t) => t.name),
@@ -160,7 +168,8 @@ describe('schema version 3: alternate keys', () => {
         await sql`pragma user_version = 2`.execute(db)
         await migrateEnvironmentDatabase(db)
         const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
-        assert.equal(rows[0]?.user_version, 3n)
+        // Version 4's steps check first, so they pass over what is already there.
+        assert.equal(rows[0]?.user_version, BigInt(SCHEMA_VERSION))
       })
       g.service.forget(g.env)
       assert.equal((await g.service.getTable(g.env, 'account')).keys, undefined)
@@ -169,6 +178,113 @@ describe('schema version 3: alternate keys', () => {
         columns: ['accountnumber'],
       })
       assert.deepEqual((await g.service.getTable(g.env, 'account')).keys, [key])
+    } finally {
+      await g.close()
+    }
+  })
+})
+
+describe('schema version 4: the security model', () => {
+  it('provisions the predefined roles, the closure of the root business unit and its triggers', async () => {
+    const f = await createRecordsFixture()
+    try {
+      await f.databases.use(f.env, async (db) => {
+        const roles = await db
+          .selectFrom('role')
+          .select(['name', 'roletemplateid', 'isinherited'])
+          .orderBy('name')
+          .execute()
+        assert.deepEqual(
+          roles.map((r) => r['name']),
+          [
+            'Basic User',
+            'Delegate',
+            'Environment Maker',
+            'Support User',
+            'System Administrator',
+            'System Customizer',
+          ],
+        )
+        assert.ok(roles.every((r) => typeof r['roletemplateid'] === 'string'))
+        const closure = await db.selectFrom('_bu_closure').selectAll().execute()
+        assert.deepEqual(closure, [
+          { ancestorid: f.ids.businessUnitId, descendantid: f.ids.businessUnitId, depth: 0n },
+        ])
+      })
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('adds the security model to a database provisioned at schema version 2', async () => {
+    const g = await createRecordsFixture()
+    try {
+      const child = await g.service.createRecord(
+        g.env,
+        'businessunit',
+        { name: 'Child', parentbusinessunitid: g.ids.businessUnitId },
+        { actorId: g.ids.systemUserId },
+      )
+      await g.databases.use(g.env, async (db) => {
+        // Turn the file back into what version 2 provisioned.
+        for (const t of SECURITY_TABLES) {
+          // eslint-disable-next-line no-restricted-syntax -- test DDL on constant table names
+          await sql`drop table ${sql.table(t)}`.execute(db)
+          await db.deleteFrom('_columns').where('table_name', '=', t).execute()
+          await db.deleteFrom('_tables').where('name', '=', t).execute()
+        }
+        await sql`drop table _bu_closure`.execute(db)
+        for (const t of ['insert', 'cycle', 'move', 'delete']) {
+          // eslint-disable-next-line no-restricted-syntax -- test DDL on constant trigger names
+          await sql`drop trigger ${sql.id(`_tr.businessunit.closure_${t}`)}`.execute(db)
+        }
+        await db
+          .deleteFrom('role')
+          .where('roleid', 'not in', [g.ids.systemAdministratorRoleId, g.ids.basicUserRoleId])
+          .execute()
+        await sql`alter table role drop column roletemplateid`.execute(db)
+        await sql`alter table role drop column isinherited`.execute(db)
+        await db
+          .deleteFrom('_columns')
+          .where('table_name', '=', 'role')
+          .where('name', 'in', ['roletemplateid', 'isinherited'])
+          .execute()
+        await sql`pragma user_version = 2`.execute(db)
+        await migrateEnvironmentDatabase(db)
+        const closure = await db
+          .selectFrom('_bu_closure')
+          .select(['ancestorid', 'descendantid', 'depth'])
+          .where('descendantid', '=', child)
+          .orderBy('depth')
+          .execute()
+        assert.deepEqual(closure, [
+          { ancestorid: child, descendantid: child, depth: 0n },
+          { ancestorid: g.ids.businessUnitId, descendantid: child, depth: 1n },
+        ])
+      })
+      const roles = await g.service.queryRecords(g.env, 'role', {
+        count: false,
+        select: ['name', 'roletemplateid'],
+      })
+      assert.equal(roles.records.length, 6)
+      const admin = await g.service.retrieveRecord(g.env, 'role', g.ids.systemAdministratorRoleId)
+      assert.equal(typeof admin['roletemplateid'], 'string')
+      for (const t of SECURITY_TABLES) await g.service.getTable(g.env, t)
+      // The triggers are back: a new unit gets its closure rows.
+      const grandchild = await g.service.createRecord(
+        g.env,
+        'businessunit',
+        { name: 'Grandchild', parentbusinessunitid: child },
+        { actorId: g.ids.systemUserId },
+      )
+      await g.databases.use(g.env, async (db) => {
+        const rows = await db
+          .selectFrom('_bu_closure')
+          .select('ancestorid')
+          .where('descendantid', '=', grandchild)
+          .execute()
+        assert.equal(rows.length, 3)
+      })
     } finally {
       await g.close()
     }

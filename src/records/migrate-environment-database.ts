@@ -1,13 +1,26 @@
+import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
+import { installSecuritySchema } from '../authz/install-security-schema.ts'
+import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { EnvDb } from '../storage/index.ts'
 import { systemClock, type Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
 import { nowText } from './internal/context.ts'
-import { writeTable } from './internal/table-ddl.ts'
-import { systemUserRolesTable } from './standard-tables.ts'
+import { insertRow } from './create-record.ts'
+import { requireEnvSetting } from './internal/env-settings.ts'
+import { nextVersion } from './internal/next-version.ts'
+import { writeColumn, writeTable } from './internal/table-ddl.ts'
+import type { TableDef } from './model.ts'
+import { seedRow } from './provision-environment.ts'
+import {
+  roleSecurityColumns,
+  securityTables,
+  standardTables,
+  systemUserRolesTable,
+} from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 interface Migration {
   readonly version: number
@@ -97,6 +110,12 @@ const MIGRATIONS: readonly Migration[] = [
       await createKeysTable(trx)
     },
   },
+  {
+    // Version 4: the security model (issue #5, docs/authz.md §2). Self-contained, numbered
+    // after version 3 (alternate keys, another branch); renumber at merge if needed.
+    version: 4,
+    up: migrateSecurityModel,
+  },
 ]
 
 /** The `_keys` metadata table: one row per alternate key; `columns` is a JSON array. */
@@ -115,6 +134,77 @@ async function createKeysTable(trx: EnvDb): Promise<void> {
     .addPrimaryKeyConstraint('_keys_pk', ['table_name', 'name'])
     .modifyEnd(sql`strict`)
     .execute()
+}
+
+/**
+ * Version 4 on a provisioned database: the security tables, role.roletemplateid and
+ * role.isinherited, template ids on the seeded roles, the other predefined roles, and the
+ * internal closure table with its triggers. Every step checks first, so it is idempotent.
+ * An unprovisioned database gets all of it at provisioning.
+ */
+async function migrateSecurityModel(trx: EnvDb, clock: Clock): Promise<void> {
+  const names = await trx.selectFrom('_tables').select('name').execute()
+  const present = new Set(names.map((r) => String(r['name'])))
+  if (!present.has('businessunit') || !present.has('role')) return
+  const now = nowText(clock)
+  for (const table of securityTables()) {
+    if (!present.has(table.name)) await writeTable(trx, table, now)
+  }
+  const roleTable = standardTables().find((t) => t.name === 'role') as TableDef
+  const columns = await trx
+    .selectFrom('_columns')
+    .select(['name', 'ordinal'])
+    .where('table_name', '=', 'role')
+    .execute()
+  let ordinal = Math.max(...columns.map((c) => Number(c['ordinal'])))
+  for (const column of roleSecurityColumns()) {
+    if (columns.some((c) => c['name'] === column.name)) continue
+    ordinal += 1
+    await writeColumn(trx, roleTable, column, ordinal)
+  }
+  const systemUserId = await requireEnvSetting(trx, 'system_user_id')
+  const rootBusinessUnitId = await requireEnvSetting(trx, 'root_business_unit_id')
+  const seeded: Readonly<Record<string, string>> = {
+    'System Administrator': await requireEnvSetting(trx, 'system_administrator_role_id'),
+    'Basic User': await requireEnvSetting(trx, 'basic_user_role_id'),
+  }
+  for (const role of PREDEFINED_ROLES) {
+    const existing = await trx
+      .selectFrom('role')
+      .select('roleid')
+      .where('roletemplateid', '=', role.templateId)
+      .executeTakeFirst()
+    if (existing !== undefined) continue
+    const seededId = seeded[role.name]
+    if (seededId !== undefined) {
+      await trx
+        .updateTable('role')
+        .set({
+          roletemplateid: role.templateId,
+          isinherited: 0n,
+          versionnumber: await nextVersion(trx),
+        })
+        .where('roleid', '=', seededId)
+        .execute()
+      continue
+    }
+    // Migrations get no injected Random; node:crypto is the only randomness source (STYLE §7).
+    const row = await seedRow(
+      trx,
+      roleTable,
+      randomUUID(),
+      {
+        name: role.name,
+        businessunitid: rootBusinessUnitId,
+        roletemplateid: role.templateId,
+        isinherited: 0,
+      },
+      systemUserId,
+      now,
+    )
+    await insertRow(trx, roleTable, row)
+  }
+  await installSecuritySchema(trx)
 }
 
 const readUserVersion = async (db: EnvDb): Promise<number> => {

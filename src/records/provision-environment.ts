@@ -1,3 +1,5 @@
+import { installSecuritySchema } from '../authz/install-security-schema.ts'
+import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
 import { asEnvironmentId, type EnvironmentId } from '../shared/ids.ts'
@@ -37,7 +39,9 @@ export interface ProvisionedIds {
  * Provisions a new environment database (after migrateEnvironmentDatabase), in one
  * transaction: `_env` settings, the standard tables (see standardTables) and the seed
  * records — the organization, the root business unit named after it, the SYSTEM user, the
- * business unit's default (owner) team, and the System Administrator and Basic User roles.
+ * business unit's default (owner) team, and the predefined security roles (System
+ * Administrator, System Customizer, Basic User, Environment Maker, Delegate, Support User); and
+ * the internal security tables (installSecuritySchema).
  * Seed records are created by SYSTEM, with versionnumbers from the environment counter.
  *
  * @throws AppError ALREADY_EXISTS when the database is already provisioned, VALIDATION for a
@@ -86,6 +90,7 @@ export async function provisionEnvironment(
       .execute()
     const tables = new Map(standardTables().map((t) => [t.name, t]))
     for (const table of tables.values()) await writeTable(trx, table, now)
+    await installSecuritySchema(trx)
     const seed = async (name: string, id: string, values: Record<string, unknown>) => {
       const table = tables.get(name) as TableDef
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))
@@ -105,17 +110,27 @@ export async function provisionEnvironment(
       businessunitid: bu,
       isdefault: true,
     })
-    await seed('role', ids.systemAdministratorRoleId, {
-      name: 'System Administrator',
-      businessunitid: bu,
-    })
-    await seed('role', ids.basicUserRoleId, { name: 'Basic User', businessunitid: bu })
+    // The predefined roles (docs/authz.md §3), their privileges given by roletemplateid.
+    for (const role of PREDEFINED_ROLES) {
+      const id =
+        role.name === 'System Administrator'
+          ? ids.systemAdministratorRoleId
+          : role.name === 'Basic User'
+            ? ids.basicUserRoleId
+            : uuid()
+      await seed('role', id, {
+        name: role.name,
+        businessunitid: bu,
+        roletemplateid: role.templateId,
+        isinherited: 0,
+      })
+    }
   })
   return ids
 }
 
 /** A seed record's stored row: its values (encoded) plus the system columns, by SYSTEM. */
-async function seedRow(
+export async function seedRow(
   trx: EnvDb,
   table: TableDef,
   id: string,

@@ -21,4 +21,10 @@ export interface RecordScope {
    * is reported as RECORD_NOT_FOUND (and create as RECORD_INVALID), revealing nothing.
    */
   readonly denied?: (operation: RecordOperation, table: TableDef) => AppError
+  /**
+   * The records the caller may see. With `denied`, only a record inside it gets `denied`'s
+   * error; one outside is RECORD_NOT_FOUND, so existence is never revealed (docs/authz.md §6).
+   * Absent: every record is visible.
+   */
+  readonly readable?: (eb: DynamicExpressionBuilder, table: TableDef) => Expression<SqlBool>
 }

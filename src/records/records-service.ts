@@ -20,6 +20,7 @@ import { listTables } from './list-tables.ts'
 import type { ColumnDef, KeyDef, RecordData, TableDef } from './model.ts'
 import { provisionEnvironment, type ProvisionedIds } from './provision-environment.ts'
 import { queryRecords, type QueryRecordsOptions, type QueryRecordsResult } from './query-records.ts'
+import { readSecurityVersion } from '../authz/read-security-version.ts'
 import { readProvisionedIds } from './read-provisioned-ids.ts'
 import type { RecordScope } from './record-scope.ts'
 import { retrieveRecord, type RetrieveRecordOptions } from './retrieve-record.ts'
@@ -114,6 +115,8 @@ export interface RecordOperations {
 export interface RecordsService extends RecordOperations {
   /** Provisions a freshly created environment database (see provisionEnvironment). */
   provisionEnvironment(env: EnvironmentId, organizationName: string): Promise<ProvisionedIds>
+  /** The environment's security version (authz readSecurityVersion), for caller caches. */
+  readSecurityVersion(env: EnvironmentId): Promise<string>
   createTable(env: EnvironmentId, input: CreateTableInput): Promise<TableDef>
   addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<ColumnDef>
   /** Adds an alternate key backed by a UNIQUE index (see createKey). */
@@ -177,6 +180,13 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         provisionEnvironment(ctx.db, { environmentId: env, organizationName, clock, random }),
       ),
     readProvisionedIds: (env) => run(env, (ctx) => readProvisionedIds(ctx)),
+    readSecurityVersion: (env) =>
+      run(env, async (ctx) => {
+        // Prefixed with the connection's epoch (the change stamp's first field, new on every
+        // open): a file replaced by a restore or copy can't repeat a version a cache holds.
+        const epoch = (databases.stamp(env) ?? '').split(':', 1)[0] ?? ''
+        return `${epoch}:${await readSecurityVersion(ctx.db)}`
+      }),
     listTables: (env) => run(env, (ctx) => listTables(ctx)),
     getTable: (env, name) => run(env, (ctx) => getTable(ctx, name)),
     createTable: (env, input) => run(env, (ctx) => createTable(ctx, input)),

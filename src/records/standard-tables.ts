@@ -76,6 +76,106 @@ export function systemUserRolesTable(): TableDef {
 }
 
 /**
+ * An organization-owned table without a primary name column, keyed `<idName>id` (Dataverse's
+ * intersect and relationship tables): buildTableDef adds a name column, so it is dropped and
+ * the id stands in as the primary name.
+ */
+function intersectTable(
+  name: string,
+  entitySetName: string,
+  idName: string,
+  displayName: string,
+  columns: readonly ColumnDef[],
+): TableDef {
+  const def = buildTableDef({
+    name,
+    entitySetName,
+    displayName,
+    ownership: 'organization',
+    system: true,
+    primaryName: { name: 'name', displayName: 'Name' },
+    columns,
+  })
+  const id = primaryIdColumn(idName, displayName)
+  return {
+    ...def,
+    primaryIdColumn: id.name,
+    primaryNameColumn: id.name,
+    columns: def.columns
+      .filter((c) => c.primary !== 'name')
+      .map((c) => (c.primary === 'id' ? id : c)),
+  }
+}
+
+/** role.isinherited: member's privilege inheritance (dataverse-spec §3). */
+export const ROLE_INHERITANCE = choiceOptions({
+  0: 'Team privileges only',
+  1: 'Direct User (Basic) access level and Team privileges',
+})
+
+/** The security role columns added by schema version 4 (issue #5). */
+export function roleSecurityColumns(): ColumnDef[] {
+  return [
+    column('roletemplateid', 'uniqueidentifier', 'Role Template'),
+    column('isinherited', 'choice', "Member's privilege inheritance", {
+      choices: ROLE_INHERITANCE,
+    }),
+  ]
+}
+
+/**
+ * The security-model tables of schema version 4 (issue #5, docs/authz.md §2.1): team roles,
+ * team membership, role privileges and record shares (PrincipalObjectAccess). All are
+ * organization-owned system tables; the links to users, teams and roles restrict deletes.
+ */
+export function securityTables(): TableDef[] {
+  return [
+    intersectTable('teamroles', 'teamrolescollection', 'teamrole', 'Team Security Role', [
+      lookup('teamid', 'Team', ['team'], 'restrict'),
+      lookup('roleid', 'Security Role', ['role'], 'restrict'),
+    ]),
+    intersectTable('teammembership', 'teammemberships', 'teammembership', 'Team Membership', [
+      lookup('systemuserid', 'User', ['systemuser'], 'restrict'),
+      lookup('teamid', 'Team', ['team'], 'restrict'),
+    ]),
+    intersectTable(
+      'roleprivileges',
+      'roleprivilegescollection',
+      'roleprivilege',
+      'Role Privilege',
+      [
+        lookup('roleid', 'Security Role', ['role'], 'restrict'),
+        column('privilegeid', 'uniqueidentifier', 'Privilege'),
+        column('privilegedepthmask', 'wholenumber', 'Privilege Depth Mask', {
+          minValue: 1,
+          maxValue: 8,
+        }),
+      ],
+    ),
+    intersectTable(
+      'principalobjectaccess',
+      'principalobjectaccessset',
+      'principalobjectaccess',
+      'Principal Object Access',
+      [
+        column('objectid', 'uniqueidentifier', 'Object'),
+        stringColumn('objecttypecode', 'Object Type', 64),
+        column('principalid', 'uniqueidentifier', 'Principal'),
+        stringColumn('principaltypecode', 'Principal Type', 64),
+        column('accessrightsmask', 'wholenumber', 'Access Rights', {
+          minValue: 0,
+          maxValue: 1_048_575,
+        }),
+        column('inheritedaccessrightsmask', 'wholenumber', 'Inherited Access Rights', {
+          minValue: 0,
+          maxValue: 1_048_575,
+        }),
+      ],
+    ),
+  ]
+}
+
+/**
  * The tables every environment starts with: the system tables (the organization, business
  * units, users, teams, security roles and the user-role association; organization-owned,
  * business unit links restricting deletes) and the common tables account and contact
@@ -137,9 +237,13 @@ export function standardTables(): TableDef[] {
       ownership: 'organization',
       system: true,
       primaryName: { name: 'name', displayName: 'Name', maxLength: 100 },
-      columns: [lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict')],
+      columns: [
+        lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict'),
+        ...roleSecurityColumns(),
+      ],
     }),
     systemUserRolesTable(),
+    ...securityTables(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',

@@ -531,6 +531,16 @@ export const ERRORS = {
     action:
       'Read the server log for the worker’s own error (e.g. the port in use), fix it, start again.',
   },
+  RECORD_ACCESS_DENIED: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x80048306',
+    exit: 9,
+    meaning:
+      'The caller holds the privilege and can see the record, but its access level or shares do not give it this right on this record.',
+    action:
+      'Ask the owner to share the record with you, or an administrator for a role with a wider access level.',
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,

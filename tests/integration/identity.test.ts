@@ -169,11 +169,22 @@ describe('built-in identity provider (client credentials over loopback HTTP)', (
       }),
     )
     const ids = await app.records.readProvisionedIds(envId)
-    assert.deepEqual(caller, {
+    const { security, ...rest } = caller
+    assert.deepEqual(rest, {
       systemUserId: created.applicationUserId,
       businessUnitId: ids.businessUnitId,
       roles: ['System Administrator'],
     })
+    // The full security context: the role granted directly, the root BU's default team.
+    assert.ok(security)
+    assert.deepEqual(
+      security.grants.map((g) => [g.roleId, g.anchor.kind]),
+      [[ids.systemAdministratorRoleId, 'user']],
+    )
+    assert.deepEqual(
+      security.teams.map((t) => t.businessUnitId),
+      [ids.businessUnitId],
+    )
     const user = await app.records.retrieveRecord(envId, 'systemuser', created.applicationUserId)
     assert.equal(user['applicationid'], created.clientId)
     assert.equal(user['accessmode'], 4)
@@ -264,6 +275,20 @@ describe('built-in identity provider (client credentials over loopback HTTP)', (
       }),
       (e: { code?: string; message?: string }) =>
         e.code === 'VALIDATION' && /no security role 'Root'/.test(e.message ?? ''),
+    )
+    // Support User is service-only (dataverse-spec §3): not assignable, not even listed.
+    await assert.rejects(
+      app.identity.createApplicationUser({
+        tenant: 'acme',
+        environment: 'prod',
+        name: 'x',
+        role: 'Support User',
+      }),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'VALIDATION' &&
+        /no security role 'Support User'/.test(e.message ?? '') &&
+        !(e.message ?? '').split('Roles: ')[1]?.includes('Support User') &&
+        /'Delegate'/.test(e.message ?? ''),
     )
     created.clientSecret.dispose()
   })

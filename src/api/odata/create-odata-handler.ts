@@ -18,6 +18,7 @@ import { queryCollection } from './query-collection.ts'
 import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
+import { retrieveSharedPrincipalsAndAccessFunction, sharingAction } from './sharing-actions.ts'
 import { upsertEntity } from './upsert-entity.ts'
 import { whoAmI } from './who-am-i.ts'
 
@@ -77,6 +78,17 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
       return whoAmI(op)
     case 'EntityDefinitions':
       return entityDefinitions(op, segments)
+    case 'GrantAccess':
+    case 'ModifyAccess':
+    case 'RevokeAccess':
+      // Unbound actions of the security model (issue #5, docs/authz.md).
+      if (first.key !== undefined || second !== undefined) throw routeNotFound()
+      if (method !== 'POST') throw methodNotAllowed(method, first.name)
+      return sharingAction(op, first.name)
+    case 'RetrieveSharedPrincipalsAndAccess':
+      if (second !== undefined) throw routeNotFound()
+      if (method !== 'GET') throw methodNotAllowed(method, first.name)
+      return retrieveSharedPrincipalsAndAccessFunction(op, first.key)
     default:
       break
   }

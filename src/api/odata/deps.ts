@@ -20,6 +20,7 @@ export type RecordsApi = Pick<
   | 'deleteRecord'
   | 'queryRecords'
   | 'countRecords'
+  | 'transaction'
 >
 
 /** Size limits of the OData layer (dataverse-spec §7 Query options, Limits). */

@@ -18,6 +18,11 @@ export interface ServerCredentials {
   /** Where clients find the CA certificate to trust (local CA only). */
   readonly caCertFile: string | null
   readonly notAfter: Date
+  /**
+   * Local CA only: issues a server certificate for other DNS names (host routing's
+   * `*.<tenant>.<host>`, asked for by SNI), from the CA key held in memory.
+   */
+  readonly issue?: (dnsNames: readonly string[]) => { certPem: string; keyPem: string }
 }
 
 const DAY = 86_400_000
@@ -77,6 +82,8 @@ function certificate(input: {
   notBefore: Date
   notAfter: Date
   ca: boolean
+  /** Server certificates: DNS names besides localhost, 127.0.0.1 and ::1. */
+  dnsNames?: readonly string[]
 }): forge.pki.Certificate {
   const cert = forge.pki.createCertificate()
   cert.serialNumber = input.serial
@@ -103,6 +110,7 @@ function certificate(input: {
           {
             name: 'subjectAltName',
             altNames: [
+              ...(input.dnsNames ?? []).map((value) => ({ type: 2, value })),
               { type: 2, value: 'localhost' },
               { type: 7, ip: '127.0.0.1' },
               { type: 7, ip: '::1' },
@@ -201,11 +209,31 @@ export function loadOrCreateLocalCa(
     writeFileSync(caFile, bundle.caCert, { mode: 0o644 })
   }
   const serverKey = unsealKey(key, bundle.serverKey, 'server')
+  const caPem = bundle.caCert
   return Promise.resolve({
     certPem: bundle.serverCert + bundle.caCert,
     keyPem: serverKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     caCertFile: caFile,
     notAfter: new Date(new X509Certificate(bundle.serverCert).validTo),
+    issue: (dnsNames) => {
+      const pair = newKeyPair()
+      const at = deps.clock.now()
+      const cert = certificate({
+        serial: serial(deps.random),
+        subject: dnsNames[0] ?? 'localhost',
+        issuer: caCert,
+        publicPem: pair.publicPem,
+        signer: caKey,
+        notBefore: new Date(at.getTime() - 60_000),
+        notAfter: new Date(at.getTime() + SERVER_DAYS * DAY),
+        ca: false,
+        dnsNames,
+      })
+      return {
+        certPem: forge.pki.certificateToPem(cert) + caPem,
+        keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      }
+    },
   })
 }
 

@@ -104,7 +104,15 @@ export const envShow = defineCommand({
       requiredOption(input, 'tenant'),
       input.args['name'] ?? '',
     )
-    return { ...env, ...environmentUrls(publicBaseUrl(input.config), env.tenant, env.name) }
+    return {
+      ...env,
+      ...environmentUrls(
+        publicBaseUrl(input.config),
+        env.tenant,
+        env.name,
+        input.config.server.routing,
+      ),
+    }
   },
   human: (e) => describe(e) + `url:       ${e.url}\nweb API:   ${e.webApiUrl}\n`,
 })

@@ -58,7 +58,8 @@ export async function recordExists(trx: EnvDb, table: TableDef, id: string): Pro
 
 /**
  * The error for a record that wasn't found within `scope`: the scope's own error when it
- * exists outside the scope and the scope has one, RECORD_NOT_FOUND otherwise.
+ * exists outside the scope (and inside `scope.readable`, when given) and the scope has one,
+ * RECORD_NOT_FOUND otherwise.
  */
 export async function missingRecord(
   trx: EnvDb,
@@ -67,8 +68,15 @@ export async function missingRecord(
   operation: RecordOperation,
   scope: RecordScope | undefined,
 ): Promise<AppError> {
-  if (scope?.denied !== undefined && (await recordExists(trx, table, id))) {
-    return scope.denied(operation, table)
+  if (scope?.denied !== undefined) {
+    // Only a record the caller may see gets the scope's error; others stay "not found".
+    const readable = scope.readable
+    let query = trx
+      .selectFrom(table.name)
+      .select(table.primaryIdColumn)
+      .where(table.primaryIdColumn, '=', id)
+    if (readable !== undefined) query = query.where((eb) => readable(eb, table))
+    if ((await query.executeTakeFirst()) !== undefined) return scope.denied(operation, table)
   }
   return new AppError('RECORD_NOT_FOUND', `No ${table.name} record has that id.`)
 }

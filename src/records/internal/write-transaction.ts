@@ -1,5 +1,7 @@
+import type { AppError } from '../../shared/errors.ts'
 import type { EnvDb } from '../../storage/index.ts'
 import { duplicateFromConstraint } from './unique-violation.ts'
+import { recordInvalid } from './record-invalid.ts'
 
 /**
  * Runs a write against `db` atomically. When `db` is the database, it opens its own
@@ -12,6 +14,17 @@ export async function writeTransaction<T>(db: EnvDb, fn: (trx: EnvDb) => Promise
   try {
     return await (db.isTransaction ? fn(db) : db.transaction().execute(fn))
   } catch (e) {
-    throw duplicateFromConstraint(e) ?? e
+    throw duplicateFromConstraint(e) ?? triggerRefusal(e) ?? e
   }
+}
+
+/**
+ * A write refused by one of Strongroom's own triggers (e.g. a business unit moved under its
+ * descendant, authz install-security-schema) as RECORD_INVALID. The triggers raise
+ * '<column>|<message>', written to be shown to clients; any other error passes through.
+ */
+function triggerRefusal(e: unknown): AppError | undefined {
+  if ((e as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_TRIGGER') return undefined
+  const match = /^([a-z0-9_]{1,64})\|([^|]{1,200})$/.exec((e as Error).message)
+  return match === null ? undefined : recordInvalid(match[1] ?? '', match[2] ?? '')
 }

@@ -1,0 +1,44 @@
+import type { TableDef } from '../records/index.ts'
+import { ACCESS_RIGHT_MASK, type Right } from './privileges.ts'
+import type { SecurityContext } from './security-context.ts'
+import { resolveTablePrivilege } from './table-privilege.ts'
+
+/** What the decision reads of one record of a user-owned table. */
+export interface RecordFacts {
+  readonly id: string
+  readonly ownerId: string
+  readonly owningBusinessUnitId: string
+}
+
+/** Port: the facts about the world the per-record decision needs. */
+export interface SecurityFacts {
+  /** Whether `businessUnitId` is `ancestorId` or one of its descendants. */
+  isInSubtree(businessUnitId: string, ancestorId: string): boolean
+  /** The union of the access masks (direct | inherited) shared on the record with `principalId`. */
+  shareMask(tableName: string, recordId: string, principalId: string): number
+}
+
+/**
+ * The per-record counterpart of buildRecordScope (dataverse-spec §3 authorization algorithm):
+ * privilege check, then ownership, business unit depth, shares. The consistency suite asserts
+ * it agrees with the SQL predicate on every record.
+ */
+export function checkRecordAccess(
+  security: SecurityContext,
+  table: TableDef,
+  right: Right,
+  record: RecordFacts | undefined,
+  facts: SecurityFacts,
+): boolean {
+  const privilege = resolveTablePrivilege(security, table, right)
+  if (privilege === undefined) return false
+  if (privilege.global || table.ownership === 'organization' || record === undefined) return true
+  if (privilege.owners.includes(record.ownerId)) return true
+  if (privilege.localBusinessUnits.includes(record.owningBusinessUnitId)) return true
+  if (privilege.deepBusinessUnits.some((bu) => facts.isInSubtree(record.owningBusinessUnitId, bu)))
+    return true
+  const mask = ACCESS_RIGHT_MASK[right]
+  return privilege.sharePrincipals.some(
+    (p) => (facts.shareMask(table.name, record.id, p) & mask) !== 0,
+  )
+}

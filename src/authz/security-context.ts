@@ -1,0 +1,57 @@
+import type { Depth } from './privileges.ts'
+
+/** A team the user belongs to (explicitly, or the default team of its business unit). */
+export interface TeamMembership {
+  readonly teamId: string
+  readonly businessUnitId: string
+}
+
+/**
+ * Whom a role's privileges are exercised as (docs/authz.md §4): the user itself, or a team the
+ * user is a member of — then Basic means "owned by the team" and Local/Deep are relative to the
+ * team's business unit.
+ */
+export type GrantAnchor =
+  | { readonly kind: 'user' }
+  | { readonly kind: 'team'; readonly teamId: string; readonly businessUnitId: string }
+
+/** One security role as it applies to the caller, through one assignment. */
+export interface RoleGrant {
+  readonly roleId: string
+  /** A predefined role's template id (its privileges come from the template's rule). */
+  readonly templateId?: string
+  /** Stored roleprivileges rows of the role: privilege id → depth. */
+  readonly privileges: ReadonlyMap<string, Depth>
+  readonly anchor: GrantAnchor
+  /**
+   * The widest depth this grant may give (member's privilege inheritance: team roles reach a
+   * member directly at Basic only, dataverse-spec §3). Absent: uncapped.
+   */
+  readonly maxDepth?: Depth
+}
+
+/**
+ * Everything the authorization decisions need about a caller, resolved once per request (and
+ * cached by change stamp). Pure data: the decisions built from it are deterministic.
+ */
+export interface SecurityContext {
+  readonly userId: string
+  readonly businessUnitId: string
+  /** The organization id: shares to the organization (POA principal) reach every user. */
+  readonly organizationId?: string
+  readonly teams: readonly TeamMembership[]
+  readonly grants: readonly RoleGrant[]
+  /**
+   * The size of the business unit tree and of the subtrees of the units the grants are anchored
+   * at: lets the scope builder estimate how much of a table a caller reaches and pick the SQL
+   * shape (docs/authz.md §5). Absent: the caller is assumed narrow.
+   */
+  readonly businessUnits?: BusinessUnitStats
+}
+
+/** See SecurityContext.businessUnits. */
+export interface BusinessUnitStats {
+  readonly total: number
+  /** Units in the subtree (itself included), by unit id, for the anchor units. */
+  readonly subtreeSize: ReadonlyMap<string, number>
+}
