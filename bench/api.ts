@@ -5,11 +5,8 @@
  * table of 100,000 rows. Then the same requests against the floor server (bench/floor-server)
  * serving the same SQLite file with no TLS, no auth and no checks. One JSON line at the end.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -21,6 +18,13 @@ import { createTenant } from '../src/control/tenants/create-tenant.ts'
 import { systemClock } from '../src/shared/clock.ts'
 import { silentLogger } from '../src/shared/logger.ts'
 import { cryptoRandom } from '../src/shared/random.ts'
+import {
+  clientCredentialsToken,
+  freePort,
+  loadWithCpu,
+  startChild,
+  stopChild,
+} from './serve-load.ts'
 
 const { values } = parseArgs({
   options: {
@@ -41,20 +45,6 @@ const deps = { clock: systemClock, random: cryptoRandom, logger: silentLogger }
 const root = mkdtempSync(join(tmpdir(), 'sr-bench-api-'))
 const dataDir = join(root, 'data')
 const BIN = resolve('build/src/cli/main.js')
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      const port = typeof a === 'object' && a !== null ? a.port : 0
-      s.close(() => {
-        res(port)
-      })
-    })
-  })
-}
 
 // ── setup: data directory, tenant, environment, application user, 100,000 accounts ──
 const masterEnv = {
@@ -110,72 +100,6 @@ const dbFile = app.databases.pathOf(env.id)
 await app.close()
 
 // ── the full stack ──
-async function startChild(args: string[], input: string | null, childEnv: Record<string, string>) {
-  const child = spawn(process.execPath, args, {
-    env: { PATH: process.env['PATH'] ?? '', ...childEnv },
-  })
-  if (input !== null) child.stdin.end(input)
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  while (!out.includes('\n')) {
-    await Promise.race([once(child.stdout, 'data'), once(child, 'exit')])
-    if (child.exitCode !== null) throw new Error(`child exited ${String(child.exitCode)}`)
-  }
-  return { child, ready: JSON.parse(out.split('\n')[0] ?? '{}') as Record<string, unknown> }
-}
-async function stop(child: ChildProcess) {
-  child.kill('SIGTERM')
-  await once(child, 'exit')
-}
-/**
- * CPU seconds (user + system) a process and its live children (serve --workers) have used so
- * far, from /proc (Linux; 0 elsewhere).
- */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const id = String(pid)
-    const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ = 100 on Linux).
-    const own = (Number(fields[11]) + Number(fields[12])) / 100
-    const children = readFileSync(`/proc/${id}/task/${id}/children`, 'utf8').trim()
-    if (children === '') return own
-    return own + children.split(' ').reduce((sum, c) => sum + cpuSeconds(Number(c)), 0)
-  } catch {
-    return 0
-  }
-}
-
-/**
- * Runs a load phase and adds the server's CPU time per request (`cpuUs`): unlike req/s it
- * hardly moves when other work shares the machine, so it compares code changes fairly.
- */
-async function load(
-  job: object,
-  extraEnv: Record<string, string>,
-  serverPid?: number,
-): Promise<Record<string, number>> {
-  const before = cpuSeconds(serverPid)
-  const result = await runLoad(job, extraEnv)
-  const used = cpuSeconds(serverPid) - before
-  const total = result['total'] ?? 0
-  return { ...result, cpuUs: total > 0 ? Math.round((used * 1e6) / total) : 0 }
-}
-
-function runLoad(job: object, extraEnv: Record<string, string>): Promise<Record<string, number>> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [resolve('build/bench/load.js')], {
-      env: { PATH: process.env['PATH'] ?? '', ...extraEnv },
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('exit', (code) => {
-      if (code === 0) res(JSON.parse(out) as Record<string, number>)
-      else rej(new Error(`load exited ${String(code)}`))
-    })
-    child.stdin.end(JSON.stringify(job))
-  })
-}
-
 const profile = process.argv.includes('--profile')
   ? ['--cpu-prof', '--cpu-prof-dir=/tmp/sr-prof']
   : []
@@ -187,34 +111,7 @@ const server = await startChild(
 const baseUrl = String(server.ready['baseUrl'])
 const caFile = String(server.ready['caCertFile'])
 const ca = readFileSync(caFile, 'utf8')
-const token = await new Promise<string>((res, rej) => {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials',
-    resource: client.resource,
-  }).toString()
-  const req = request(
-    client.tokenEndpoint,
-    {
-      method: 'POST',
-      ca,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client.clientId}:${Buffer.from(client.clientSecret.expose()).toString()}`).toString('base64')}`,
-      },
-    },
-    (r) => {
-      let text = ''
-      r.on('data', (d: Buffer) => (text += d.toString()))
-      r.on('end', () => {
-        const t = (JSON.parse(text) as { access_token?: string }).access_token
-        if (t === undefined) rej(new Error(`token: ${text}`))
-        else res(t)
-      })
-    },
-  )
-  req.on('error', rej)
-  req.end(body)
-})
+const token = await clientCredentialsToken(client, ca)
 const api = `${baseUrl}/bench/prod/api/data/v9.2/`
 const auth = {
   authorization: `Bearer ${token}`,
@@ -241,7 +138,7 @@ const skipped = { rps: 0, p50: 0, p99: 0 }
 log('full stack: point GET…')
 const fullGet = !phases.has('get')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       { ...common, url: `${api}accounts(`, suffix: ')', method: 'GET', headers: auth, ids: sample },
       tls,
       server.child.pid,
@@ -250,7 +147,7 @@ log(JSON.stringify(fullGet))
 log('full stack: query…')
 const fullQuery = !phases.has('query')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       {
         ...common,
         url: `${api}accounts?$select=name,revenue&$filter=contains(name,'99')&$top=50`,
@@ -264,7 +161,7 @@ log(JSON.stringify(fullQuery))
 log('full stack: create…')
 const fullCreate = !phases.has('create')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       {
         ...common,
         url: `${api}accounts`,
@@ -276,7 +173,7 @@ const fullCreate = !phases.has('create')
       server.child.pid,
     )
 log(JSON.stringify(fullCreate))
-await stop(server.child)
+await stopChild(server.child)
 
 // ── the full stack again with worker processes sharing the port (serve --workers N) ──
 const workerCounts = values.workers
@@ -292,13 +189,13 @@ for (const n of workerCounts) {
     masterEnv,
   )
   log(`full stack, ${String(n)} workers: point GET…`)
-  withWorkers[String(n)] = await load(
+  withWorkers[String(n)] = await loadWithCpu(
     { ...common, url: `${api}accounts(`, suffix: ')', method: 'GET', headers: auth, ids: sample },
     tls,
     pool.child.pid,
   )
   log(JSON.stringify(withWorkers[String(n)]))
-  await stop(pool.child)
+  await stopChild(pool.child)
 }
 
 // ── the floor ──
@@ -311,7 +208,7 @@ const floorUrl = `http://127.0.0.1:${String(floor.ready['port'])}/`
 log('floor: point GET…')
 const floorGet = !phases.has('get')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       { ...common, url: `${floorUrl}accounts/`, method: 'GET', headers: {}, ids: sample },
       {},
       floor.child.pid,
@@ -319,7 +216,7 @@ const floorGet = !phases.has('get')
 log(JSON.stringify(floorGet))
 const floorQuery = !phases.has('query')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       { ...common, url: `${floorUrl}accounts?q=99`, method: 'GET', headers: {} },
       {},
       floor.child.pid,
@@ -327,7 +224,7 @@ const floorQuery = !phases.has('query')
 log(JSON.stringify(floorQuery))
 const floorCreate = !phases.has('create')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       {
         ...common,
         url: `${floorUrl}accounts`,
@@ -343,7 +240,7 @@ const floorCreate = !phases.has('create')
       floor.child.pid,
     )
 log(JSON.stringify(floorCreate))
-await stop(floor.child)
+await stopChild(floor.child)
 
 // ── the floor over TLS: the same bare server, with TLS on both sides (what TLS alone costs) ──
 const credentials = JSON.parse(readFileSync(join(dataDir, 'tls', 'local-ca.json'), 'utf8')) as {
@@ -370,13 +267,13 @@ const tlsFloorUrl = `https://localhost:${String(tlsFloor.ready['port'])}/`
 log('TLS floor: point GET…')
 const tlsFloorGet = !phases.has('get')
   ? skipped
-  : await load(
+  : await loadWithCpu(
       { ...common, url: `${tlsFloorUrl}accounts/`, method: 'GET', headers: {}, ids: sample },
       tls,
       tlsFloor.child.pid,
     )
 log(JSON.stringify(tlsFloorGet))
-await stop(tlsFloor.child)
+await stopChild(tlsFloor.child)
 rmSync(root, { recursive: true, force: true })
 
 const ratio = (a: Record<string, number>, b: Record<string, number>) =>

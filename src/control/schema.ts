@@ -22,6 +22,16 @@ export interface ControlDb {
      * exactly those (and not versions retired before); NULL when the key is not revoked.
      */
     revoked_versions: Generated<string | null>
+    /**
+     * Version 6: what the key-health check last found for the key's versions in use
+     * ('available' | 'unreachable' | 'disabled' | 'missing'; the worst of them), since when,
+     * and when it last looked; NULL before the first check.
+     */
+    health: Generated<string | null>
+    health_since: Generated<string | null>
+    health_checked_at: Generated<string | null>
+    /** Version 6: the UTC day (YYYY-MM-DD) the check last looked at the key's expiry. */
+    expiry_checked_on: Generated<string | null>
   }
   environments: {
     id: string
@@ -119,7 +129,7 @@ export interface ControlDb {
   }
 }
 
-const SCHEMA_VERSION = 5
+const SCHEMA_VERSION = 6
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -145,6 +155,7 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current < 3) await createVersion3(trx)
     if (current < 4) await createVersion4(trx)
     if (current < 5) await createVersion5(trx)
+    if (current < 6) await createVersion6(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
@@ -307,4 +318,11 @@ async function createVersion4(trx: Kysely<ControlDb>): Promise<void> {
 async function createVersion5(trx: Kysely<ControlDb>): Promise<void> {
   await trx.schema.alterTable('tenant_keys').addColumn('revoked_versions', 'text').execute()
   await trx.schema.alterTable('environments').addColumn('locked_from', 'text').execute()
+}
+
+/** Version 6: the key-health check's last finding per key, and its daily expiry look. */
+async function createVersion6(trx: Kysely<ControlDb>): Promise<void> {
+  for (const column of ['health', 'health_since', 'health_checked_at', 'expiry_checked_on']) {
+    await trx.schema.alterTable('tenant_keys').addColumn(column, 'text').execute()
+  }
 }

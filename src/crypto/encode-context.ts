@@ -11,20 +11,28 @@ const MAX_FIELD_BYTES = 0xffff
  * encodeContext('strongroom/dek/v1', ['environment-db', tenantId, environmentId])
  */
 export function encodeContext(domain: string, fields: readonly string[]): Uint8Array {
-  const encoder = new TextEncoder()
-  const parts = [domain, ...fields].map((p) => encoder.encode(p))
-  let total = 0
-  for (const p of parts) {
-    if (p.length > MAX_FIELD_BYTES) throw new RangeError('context field too long')
-    total += 4 + p.length
-  }
+  // Sized first, then each part encoded in place: this runs for every encrypted cell read, so
+  // it avoids an intermediate array per part.
+  let total = 4 + utf8Length(domain)
+  for (const f of fields) total += 4 + utf8Length(f)
   const out = new Uint8Array(total)
   const view = new DataView(out.buffer)
-  let at = 0
-  for (const p of parts) {
-    view.setUint32(at, p.length, false)
-    out.set(p, at + 4)
-    at += 4 + p.length
-  }
+  let at = put(out, view, 0, domain)
+  for (const f of fields) at = put(out, view, at, f)
   return out
+}
+
+const ENCODER = new TextEncoder()
+
+function utf8Length(part: string): number {
+  const n = Buffer.byteLength(part, 'utf8')
+  if (n > MAX_FIELD_BYTES) throw new RangeError('context field too long')
+  return n
+}
+
+/** Writes `len(part) ‖ UTF-8(part)` at `at`; returns the offset after it. */
+function put(out: Uint8Array, view: DataView, at: number, part: string): number {
+  const { written } = ENCODER.encodeInto(part, out.subarray(at + 4))
+  view.setUint32(at, written, false)
+  return at + 4 + written
 }

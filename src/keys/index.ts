@@ -40,5 +40,14 @@ export type {
   ByokProviderOptions,
   ImportPfxOptions,
   ImportWrappedKeyOptions,
+  ExchangeKeyInfo,
+  KeyTransfer,
+  OaepHash,
 } from './byok/index.ts'
-export { MAX_PFX_BYTES, openByokProvider } from './byok/index.ts'
+export {
+  EXCHANGE_KEY_DAYS,
+  MAX_PFX_BYTES,
+  MAX_TRANSFER_FILE_BYTES,
+  openByokProvider,
+  parseKeyTransferFile,
+} from './byok/index.ts'

@@ -15,6 +15,11 @@ export interface KeyVersionInfo {
   readonly version: number
   readonly status: KeyVersionStatus
   readonly createdAt: Date
+  /**
+   * When the version stops being valid, where the provider knows: an uploaded key's certificate
+   * `notAfter`, an HSM key object's CKA_END_DATE. Absent when there is none.
+   */
+  readonly expiresAt?: Date
 }
 
 /** What a provider reports about a key; never its material. */

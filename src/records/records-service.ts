@@ -164,6 +164,7 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         db,
         environmentId: env,
         fieldKey: handle.fieldKey,
+        derivedKey: handle.derivedKey,
         reader: handle.reader,
         statements,
         clock,

@@ -22,6 +22,7 @@ import { updateRecord } from './update-record.ts'
 /** What a unit of work needs besides the open transaction. */
 export interface UnitOfWorkDeps {
   readonly fieldKey: () => Promise<Secret>
+  readonly derivedKey: (name: string, derive: (fieldKey: Secret) => Secret) => Promise<Secret>
   readonly clock: Clock
   readonly random: Random
   readonly catalog: (db: EnvDb) => Promise<TableCatalog>
@@ -56,6 +57,7 @@ export function openUnitOfWork(env: EnvironmentId, trx: EnvDb, deps: UnitOfWorkD
     db: trx,
     environmentId: env,
     fieldKey: deps.fieldKey,
+    derivedKey: deps.derivedKey,
     clock: deps.clock,
     random: deps.random,
     catalog: deps.catalog,

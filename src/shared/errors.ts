@@ -284,8 +284,9 @@ export const ERRORS = {
     wire: INVALID_ARGUMENT,
     exit: 2,
     meaning:
-      'An uploaded key file was refused: too large, wrong password, not exactly one RSA 2048/3072/4096 private key with its matching, unexpired certificate. The message names the rule.',
-    action: 'Export the PFX again with one RSA key of an allowed size and its certificate.',
+      "An uploaded key was refused: a PFX too large, with the wrong password, not exactly one RSA 2048/3072/4096 private key with its matching, unexpired certificate; or an HSM-wrapped blob too large, for another or an expired key-exchange key, that doesn't unwrap, or not one consistent RSA 2048/3072/4096 key. The message names the rule.",
+    action:
+      'Export the PFX again with one RSA key of an allowed size and its certificate; or wrap the key again for the current key-exchange key (`strongroom key exchange-key`).',
   },
   KEY_OPERATION_UNSUPPORTED: {
     kind: 'validation',

@@ -53,6 +53,8 @@ interface Entry {
   closing: boolean
   /** The field key, unwrapped on first use and zeroed when the handle closes. */
   fieldKey?: Promise<Secret>
+  /** Keys derived from the field key (derivedKey), zeroed with it. */
+  readonly derived: Map<string, Secret>
 }
 
 /** The keys of an open environment, valid while the `use` callback runs. */
@@ -68,6 +70,14 @@ export interface OpenEnvironmentKeys {
    * shared: don't dispose it, and don't keep it past the `use` callback.
    */
   readonly fieldKey: () => Promise<Secret>
+  /**
+   * A key derived from the field key by `derive` (for example a column's HKDF key), derived
+   * once per open handle under `name` and zeroed with the field key when the handle closes, so
+   * a read doesn't pay a key derivation per request. `name` must identify `derive` (one name,
+   * one derivation). The Secret is shared: don't dispose it, and don't keep it past the `use`
+   * callback.
+   */
+  readonly derivedKey: (name: string, derive: (fieldKey: Secret) => Secret) => Promise<Secret>
 }
 
 /**
@@ -103,6 +113,8 @@ export function createEnvironmentDatabases(
   /** Closes the file and zeroes the field key (DESIGN invariant 3: keys leave with the handle). */
   const finish = (entry: Entry): void => {
     if (entry.raw.open) entry.raw.close()
+    for (const key of entry.derived.values()) key.dispose()
+    entry.derived.clear()
     entry.fieldKey?.then(
       (key) => {
         key.dispose()
@@ -133,6 +145,23 @@ export function createEnvironmentDatabases(
       if (entry.fieldKey === pending) delete entry.fieldKey
     })
     return pending
+  }
+
+  const derivedKeyOf = async (
+    id: EnvironmentId,
+    entry: Entry,
+    name: string,
+    derive: (fieldKey: Secret) => Secret,
+  ): Promise<Secret> => {
+    const known = entry.derived.get(name)
+    if (known !== undefined) return known
+    const fieldKey = await fieldKeyOf(id, entry)
+    // Another caller may have derived it while this one waited for the field key.
+    const raced = entry.derived.get(name)
+    if (raced !== undefined) return raced
+    const key = derive(fieldKey)
+    entry.derived.set(name, key)
+    return key
   }
 
   const pathOf = (id: EnvironmentId): string => {
@@ -169,7 +198,15 @@ export function createEnvironmentDatabases(
       raw.close()
       throw e
     }
-    return { raw, db, reader: dialect.reader, changes, refs: 0, closing: false }
+    return {
+      raw,
+      db,
+      reader: dialect.reader,
+      changes,
+      refs: 0,
+      closing: false,
+      derived: new Map(),
+    }
   }
 
   // Ids evicted while their open was in flight: the opened handle must not be cached (a lock
@@ -214,6 +251,7 @@ export function createEnvironmentDatabases(
       const handle: OpenEnvironment = {
         reader: entry.reader,
         fieldKey: () => fieldKeyOf(id, entry),
+        derivedKey: (name, derive) => derivedKeyOf(id, entry, name, derive),
       }
       try {
         return await fn(entry.db, handle)

@@ -61,6 +61,39 @@ describe('field key lifecycle of an open environment', () => {
     )
   })
 
+  it('derives each named key once per open handle and zeroes it with the field key', async () => {
+    const dbs = setup(() => Promise.resolve(new Secret(fieldKey.slice())))
+    const id = randomUUID() as EnvironmentId
+    await dbs.create(id, new Secret(dek.slice()))
+    let derivations = 0
+    const derive = (k: Secret): Secret => {
+      derivations += 1
+      return new Secret(k.expose().map((b) => b ^ 0x5a))
+    }
+    const [a, b] = await dbs.use(id, (_db, keys) =>
+      Promise.all([keys.derivedKey('cell:t.c', derive), keys.derivedKey('cell:t.c', derive)]),
+    )
+    const again = await dbs.use(id, (_db, keys) => keys.derivedKey('cell:t.c', derive))
+    assert.equal(a, b)
+    assert.equal(a, again)
+    assert.equal(derivations, 1, 'one derivation per name per handle')
+    await dbs.use(id, (_db, keys) => keys.derivedKey('cell:t.d', derive))
+    assert.equal(derivations, 2)
+    dbs.evict(id)
+    await Promise.resolve()
+    assert.ok(
+      a.expose().every((x) => x === 0),
+      'the derived key is zeroed with the handle',
+    )
+    const reopened = await dbs.use(id, (_db, keys) => keys.derivedKey('cell:t.c', derive))
+    assert.equal(derivations, 3, 'a new handle derives again')
+    assert.deepEqual(
+      reopened.expose(),
+      fieldKey.map((x) => x ^ 0x5a),
+    )
+    await dbs.closeAll()
+  })
+
   it('keeps the key while a caller still uses an evicted handle, then zeroes it', async () => {
     const dbs = setup(() => Promise.resolve(new Secret(fieldKey.slice())))
     const id = randomUUID() as EnvironmentId

@@ -15,6 +15,7 @@ import { init } from './init.ts'
 import {
   keyCreate,
   keyImport,
+  keyExchangeKey,
   keyList,
   keyRestore,
   keyRetire,
@@ -58,6 +59,7 @@ export const COMMANDS: readonly Command[] = [
   envUnlock,
   keyCreate,
   keyImport,
+  keyExchangeKey,
   keyList,
   keyShow,
   keyRotate,

@@ -11,7 +11,8 @@ import {
   rotateTenantKey,
   type TenantKey,
 } from '../../control/keys/tenant-keys.ts'
-import { MAX_PFX_BYTES } from '../../keys/byok/index.ts'
+import { tenantExchangeKey } from '../../control/keys/tenant-exchange-key.ts'
+import { MAX_PFX_BYTES, MAX_TRANSFER_FILE_BYTES } from '../../keys/byok/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import { Secret } from '../../shared/secret.ts'
 import { defineCommand, requiredOption, stringOption, type CommandInput } from '../command.ts'
@@ -21,28 +22,36 @@ const TENANT = { tenant: { type: 'string', description: 'Tenant name', required:
 
 const describe = (k: TenantKey): string =>
   `${k.name}: ${k.type}, provider ${k.provider}, ${k.managedBy}-managed, current version ${k.currentVersion} (${k.status})\n` +
+  (k.health === null
+    ? ''
+    : `health: ${k.health.state} since ${k.health.since} (checked ${k.health.checkedAt})\n`) +
+  k.warnings.map((w) => `warning: ${w.message}\n`).join('') +
   formatTable(
     k.versions.map((v) => ({
       ...v,
       current: v.current ? 'yes' : '',
       environments: v.environmentNames.join(','),
+      expiresAt: v.expiresAt ?? '',
     })),
-    ['version', 'status', 'current', 'environments', 'createdAt'],
+    ['version', 'status', 'current', 'environments', 'createdAt', 'expiresAt'],
   )
 
-/** Reads the PFX file named by --pfx, refusing anything over the upload limit unread. */
-function readPfx(input: CommandInput): Uint8Array {
-  const file = resolve(input.io.cwd, requiredOption(input, 'pfx'))
+/** Reads the key file named by --<option>, refusing anything over the upload limit unread. */
+function readKeyFile(input: CommandInput, option: 'pfx' | 'wrapped', max: number): Uint8Array {
+  const file = resolve(input.io.cwd, requiredOption(input, option))
   let fd: number
   try {
     fd = openSync(file, 'r')
   } catch (cause) {
-    throw new AppError('USAGE', "The --pfx file can't be opened.", { cause })
+    throw new AppError('USAGE', `The --${option} file can't be opened.`, { cause })
   }
   try {
     const size = fstatSync(fd).size
-    if (size > MAX_PFX_BYTES) {
-      throw new AppError('KEY_IMPORT_INVALID', 'The key file was refused: it is over 64 KiB.')
+    if (size > max) {
+      throw new AppError(
+        'KEY_IMPORT_INVALID',
+        `The key file was refused: it is over ${String(max / 1024)} KiB.`,
+      )
     }
     const bytes = new Uint8Array(size)
     const n = readSync(fd, bytes, 0, size, 0)
@@ -87,17 +96,65 @@ export const keyCreate = defineCommand({
   human: describe,
 })
 
+const OAEP_HASHES = ['sha-256', 'sha-1'] as const
+
+/** The key import from an HSM-wrapped blob (`--wrapped FILE [--kek-id ID --oaep-hash H]`). */
+async function importWrapped(input: CommandInput): Promise<TenantKey> {
+  const kekId = stringOption(input, 'kek-id')
+  const hash = stringOption(input, 'oaep-hash')
+  if (hash !== undefined && kekId === undefined) {
+    throw new AppError(
+      'USAGE',
+      '--oaep-hash goes with --kek-id (a bare blob); a key transfer file names its own.',
+    )
+  }
+  const oaepHash = OAEP_HASHES.find((h) => h === hash)
+  if (hash !== undefined && oaepHash === undefined) {
+    throw new AppError('USAGE', '--oaep-hash must be sha-256 or sha-1.')
+  }
+  const file = readKeyFile(input, 'wrapped', MAX_TRANSFER_FILE_BYTES)
+  try {
+    return await importTenantKey((await input.app()).control, {
+      tenant: requiredOption(input, 'tenant'),
+      name: input.args['name'] ?? '',
+      wrapped: { file, kekId, oaepHash },
+      actor: input.actor,
+    })
+  } finally {
+    file.fill(0)
+  }
+}
+
 export const keyImport = defineCommand({
   name: 'key import',
   summary:
-    'Import a customer key from a PFX file, or a new version of an uploaded key of that name (password on stdin).',
+    'Import a customer key from a PFX file (password on stdin) or an HSM-wrapped blob (--wrapped), or a new version of an uploaded key of that name.',
   args: ['name'],
   options: {
     ...TENANT,
-    pfx: { type: 'string', description: 'PKCS#12/PFX file with one RSA key', required: true },
+    pfx: { type: 'string', description: 'PKCS#12/PFX file with one RSA key' },
+    wrapped: {
+      type: 'string',
+      description:
+        'Key transfer file (JSON) or bare blob wrapped by your HSM with CKM_RSA_AES_KEY_WRAP for the tenant exchange key',
+    },
+    'kek-id': {
+      type: 'string',
+      description: 'With a bare --wrapped blob: the exchange key id it was wrapped for',
+    },
+    'oaep-hash': {
+      type: 'string',
+      description: 'With a bare --wrapped blob: sha-256 (default) or sha-1',
+    },
   },
   async run(input) {
-    const pfx = readPfx(input)
+    const hasPfx = stringOption(input, 'pfx') !== undefined
+    const hasWrapped = stringOption(input, 'wrapped') !== undefined
+    if (hasPfx === hasWrapped) {
+      throw new AppError('USAGE', 'Give exactly one of --pfx FILE and --wrapped FILE.')
+    }
+    if (hasWrapped) return importWrapped(input)
+    const pfx = readKeyFile(input, 'pfx', MAX_PFX_BYTES)
     const password = await readPassword(input)
     try {
       return await importTenantKey((await input.app()).control, {
@@ -115,6 +172,22 @@ export const keyImport = defineCommand({
   human: describe,
 })
 
+export const keyExchangeKey = defineCommand({
+  name: 'key exchange-key',
+  summary:
+    "The tenant's key-exchange key (RSA-3072 public key, PEM) to wrap a key for `key import --wrapped`.",
+  args: [],
+  options: TENANT,
+  async run(input) {
+    return tenantExchangeKey((await input.app()).control, {
+      tenant: requiredOption(input, 'tenant'),
+      actor: input.actor,
+    })
+  },
+  human: (k) =>
+    `Key-exchange key ${k.kekId} (${k.type}), valid until ${k.expiresAt}; wrap with ${k.mechanism} (RSA-OAEP SHA-256 + AES key wrap with padding) and import before then.\n${k.publicKeyPem}`,
+})
+
 export const keyList = defineCommand({
   name: 'key list',
   summary: "List a tenant's keys.",
@@ -124,7 +197,14 @@ export const keyList = defineCommand({
     return listTenantKeys((await input.app()).control, requiredOption(input, 'tenant'))
   },
   human: (keys) =>
-    formatTable(keys, ['name', 'type', 'provider', 'managedBy', 'currentVersion', 'keyId']),
+    formatTable(
+      keys.map((k) => ({
+        ...k,
+        health: k.health?.state ?? '',
+        warnings: k.warnings.map((w) => w.code).join(','),
+      })),
+      ['name', 'type', 'provider', 'managedBy', 'currentVersion', 'keyId', 'health', 'warnings'],
+    ),
 })
 
 export const keyShow = defineCommand({

@@ -8,6 +8,7 @@ import {
   type EnvironmentState,
   type LockedFrom,
 } from '../environment-state.ts'
+import { healthRecord, type KeyHealthRecord } from '../keys/key-warnings.ts'
 import type { ControlDb, EnvironmentType } from '../schema.ts'
 
 export interface EnvironmentKeyRef {
@@ -18,6 +19,11 @@ export interface EnvironmentKeyRef {
   readonly keyId: string
   readonly version: number
   readonly managedBy: 'service' | 'customer'
+  /**
+   * What the key-health check last found for the key (null before its first check): an
+   * outage shows here (`unreachable` since when) before anything locks.
+   */
+  readonly health: KeyHealthRecord | null
 }
 
 export interface Environment {
@@ -45,6 +51,9 @@ type Row = Selectable<ControlDb['environments']> & {
   provider: string
   provider_key_id: string
   managed_by: 'service' | 'customer'
+  key_health: string | null
+  key_health_since: string | null
+  key_health_checked_at: string | null
 }
 
 /**
@@ -63,6 +72,9 @@ export function environmentQuery(ctx: ControlContext, db: Kysely<ControlDb> = ct
       'k.provider',
       'k.provider_key_id',
       'k.managed_by',
+      'k.health as key_health',
+      'k.health_since as key_health_since',
+      'k.health_checked_at as key_health_checked_at',
     ])
     .where('e.state', '<>', 'purged')
 }
@@ -96,6 +108,11 @@ export function toEnvironment(ctx: ControlContext, row: Row): Environment {
       keyId: row.provider_key_id,
       version: row.key_version,
       managedBy: row.managed_by,
+      health: healthRecord({
+        health: row.key_health,
+        health_since: row.key_health_since,
+        health_checked_at: row.key_health_checked_at,
+      }),
     },
   }
 }

@@ -5,6 +5,7 @@ import { AppError } from '../../shared/errors.ts'
 import { isoNow, providerOf, type Actor, type ControlContext } from '../context.ts'
 import { appendHistory } from '../history.ts'
 import { findTenant } from '../tenants/find-tenant.ts'
+import { healthRecord, keyWarnings, type KeyHealthRecord, type KeyWarning } from './key-warnings.ts'
 import {
   commitRewrap,
   rewrapDataKeys,
@@ -19,6 +20,8 @@ export interface TenantKeyVersion {
   readonly version: number
   readonly status: KeyVersionStatus
   readonly createdAt: string
+  /** Certificate notAfter (uploaded key) or CKA_END_DATE (HSM), when the provider has one. */
+  readonly expiresAt: string | null
   readonly current: boolean
   /** Live environments whose DEK is wrapped by this version. */
   readonly environments: number
@@ -36,6 +39,10 @@ export interface TenantKey {
   /** The status of the current version: `disabled` after `key revoke`. */
   readonly status: KeyVersionStatus
   readonly versions: readonly TenantKeyVersion[]
+  /** What the key-health check last found (null before its first run over this key). */
+  readonly health: KeyHealthRecord | null
+  /** Expiry ahead or past for a version in use; provider unreachable (keyWarnings). */
+  readonly warnings: readonly KeyWarning[]
 }
 
 /**
@@ -76,6 +83,8 @@ export async function describeTenantKey(
     .execute()
   const names = new Map<number, string[]>()
   for (const u of usage) names.set(u.key_version, [...(names.get(u.key_version) ?? []), u.name])
+  const health = healthRecord(row)
+  const inUse = new Set([info.currentVersion, ...names.keys()])
   return {
     name: row.name,
     provider: row.provider,
@@ -88,10 +97,13 @@ export async function describeTenantKey(
       version: v.version,
       status: v.status,
       createdAt: v.createdAt.toISOString(),
+      expiresAt: v.expiresAt?.toISOString() ?? null,
       current: v.version === info.currentVersion,
       environments: names.get(v.version)?.length ?? 0,
       environmentNames: names.get(v.version) ?? [],
     })),
+    health,
+    warnings: keyWarnings(info.versions, inUse, health, ctx.clock.now()),
   }
 }
 

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { z } from 'zod'
 import { open, seal } from '../../crypto/aead.ts'
 import { encodeContext } from '../../crypto/encode-context.ts'
 import type { KeyRef, ProviderKeyInfo } from '../key-provider.ts'
@@ -24,9 +25,37 @@ export const BYOK_TABLES: rows.KeyTables = {
 /** One uploaded key version with what wrap/unwrap need. */
 export type ByokVersionRow = rows.VersionRow & { readonly type: ByokKeyType }
 
-/** Reads a key and its versions in one read transaction. @throws AppError KEY_NOT_FOUND */
+/**
+ * Reads a key and its versions in one read transaction, each version with its certificate's
+ * `notAfter` as `expiresAt` (none for a key imported from a wrapped blob).
+ * @throws AppError KEY_NOT_FOUND
+ */
 export const readKeyInfo = (ctx: ByokContext, keyId: string): ProviderKeyInfo =>
-  rows.readKeyInfo(ctx.db, BYOK_TABLES, keyId)
+  ctx.db
+    .transaction(() => {
+      const info = rows.readKeyInfo(ctx.db, BYOK_TABLES, keyId)
+      const notAfter = new Map<number, Date>()
+      for (const row of ctx.db
+        .prepare('SELECT version, not_after FROM byok_versions WHERE key_id = ?')
+        .all(keyId)) {
+        const r = NotAfterRow.safeParse(row)
+        if (!r.success) throw vaultCorrupt(r.error)
+        if (r.data.not_after !== null) notAfter.set(r.data.version, new Date(r.data.not_after))
+      }
+      return {
+        ...info,
+        versions: info.versions.map((v) => {
+          const expiresAt = notAfter.get(v.version)
+          return expiresAt === undefined ? v : { ...v, expiresAt }
+        }),
+      }
+    })
+    .deferred()
+
+const NotAfterRow = z.strictObject({
+  version: z.number().int().positive(),
+  not_after: z.iso.datetime().nullable(),
+})
 
 /** Reads one version's type, status and sealed key. @throws AppError KEY_NOT_FOUND */
 export const readVersion = (ctx: ByokContext, ref: KeyRef): ByokVersionRow =>

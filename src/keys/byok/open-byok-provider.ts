@@ -12,6 +12,7 @@ import { migrateByok } from './byok-schema.ts'
 import { readKeyInfo } from './byok-rows.ts'
 import { importPfx } from './import-pfx.ts'
 import type { ImportPfxOptions } from './import-pfx.ts'
+import { exchangeKey, type ExchangeKeyInfo } from './exchange-key.ts'
 import { importWrappedKey } from './import-wrapped-key.ts'
 import type { ImportWrappedKeyOptions } from './import-wrapped-key.ts'
 import { keyHealth } from './key-health.ts'
@@ -40,7 +41,18 @@ export interface ByokProvider extends KeyProvider {
    * @throws AppError KEY_IMPORT_INVALID (the message names the rule), VALIDATION, KEY_NOT_FOUND
    */
   importPfx(opts: ImportPfxOptions): Promise<ProviderKeyInfo>
-  /** TODO(#6): always throws KEY_OPERATION_UNSUPPORTED. */
+  /**
+   * The key-exchange key of `scope` (one per tenant), created on first use and renewed before it
+   * expires: the public key a customer's HSM wraps a key for (importWrappedKey).
+   */
+  exchangeKey(scope: string): Promise<ExchangeKeyInfo>
+  /**
+   * Unwraps an HSM-wrapped key blob (CKM_RSA_AES_KEY_WRAP) with `scope`'s key-exchange key,
+   * validates it and stores it sealed like a PFX-imported key: a new key, or the next version
+   * of `keyId`.
+   *
+   * @throws AppError KEY_IMPORT_INVALID (the message names the rule), VALIDATION, KEY_NOT_FOUND
+   */
   importWrappedKey(opts: ImportWrappedKeyOptions): Promise<ProviderKeyInfo>
 }
 
@@ -56,7 +68,7 @@ const unsupported = (what: string): Promise<never> =>
   Promise.reject(
     new AppError(
       'KEY_OPERATION_UNSUPPORTED',
-      `Uploaded keys can't be ${what}; import a PFX file (again, for a new version).`,
+      `Uploaded keys can't be ${what}; import a PFX file or an HSM-wrapped key (again, for a new version).`,
     ),
   )
 
@@ -92,7 +104,8 @@ export function openByokProvider(opts: ByokProviderOptions): ByokProvider {
     createKey: () => unsupported('created'),
     rotateKey: () => unsupported('rotated by generation'),
     importPfx: (o) => later(() => importPfx(live(), o)),
-    importWrappedKey: () => later(() => importWrappedKey()),
+    exchangeKey: (scope) => exchangeKey(live, scope),
+    importWrappedKey: (o) => later(() => importWrappedKey(live(), o)),
     describeKey: (keyId) => later(() => guarded(() => readKeyInfo(live(), keyId))),
     setVersionStatus: (ref, status) =>
       later(() => {

@@ -2,7 +2,8 @@ import type { BlindIndexer, CompileFilterOptions, FilterNode, Operand } from '..
 import type { RecordsContext } from '../internal/context.ts'
 import type { TableDef } from '../model.ts'
 import { blindIndexColumnOf, blindIndexOf } from './blind-index.ts'
-import { blindIndexKey } from './cell-keys.ts'
+import { cachedBlindIndexKey } from './cell-keys.ts'
+import type { Secret } from '../../shared/secret.ts'
 
 /** Does the filter compare an encrypted column of `table` with a value (not null)? */
 function comparesEncryptedValue(node: FilterNode, table: TableDef): boolean {
@@ -36,14 +37,17 @@ export async function filterOptionsFor(
   filter: FilterNode | undefined,
 ): Promise<CompileFilterOptions> {
   if (filter === undefined || !comparesEncryptedValue(filter, table)) return {}
-  const fieldKey = await ctx.fieldKey()
+  // The indexer is synchronous: derive (or take from the handle's cache) the keys of the
+  // table's indexed columns first.
+  const keys = new Map<string, Secret>()
+  for (const c of table.columns) {
+    if (c.options.blindIndex === true)
+      keys.set(c.name, await cachedBlindIndexKey(ctx, table.name, c.name))
+  }
   const blindIndex: BlindIndexer = (column, value) => {
-    const key = blindIndexKey(fieldKey, table.name, column.name)
-    try {
-      return { column: blindIndexColumnOf(column), value: blindIndexOf(key, value) }
-    } finally {
-      key.dispose()
-    }
+    const key = keys.get(column.name)
+    if (key === undefined) throw new TypeError(`no blind index key for ${column.name}`)
+    return { column: blindIndexColumnOf(column), value: blindIndexOf(key, value) }
   }
   return { blindIndex }
 }

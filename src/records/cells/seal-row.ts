@@ -2,7 +2,7 @@ import type { RecordsContext } from '../internal/context.ts'
 import type { StorageRow } from '../internal/encode-record.ts'
 import type { TableDef } from '../model.ts'
 import { blindIndexColumnOf, blindIndexOf } from './blind-index.ts'
-import { blindIndexKey, cellKey } from './cell-keys.ts'
+import { cachedBlindIndexKey, cachedCellKey } from './cell-keys.ts'
 import { sealCell } from './seal-cell.ts'
 
 /**
@@ -19,7 +19,6 @@ export async function sealRow(
 ): Promise<void> {
   const encrypted = table.columns.filter((c) => c.options.encrypted === true && row.has(c.name))
   if (encrypted.length === 0) return
-  const fieldKey = await ctx.fieldKey()
   for (const column of encrypted) {
     const value = row.get(column.name) ?? null
     const indexed = column.options.blindIndex === true
@@ -28,25 +27,17 @@ export async function sealRow(
       continue
     }
     if (typeof value !== 'string') throw new TypeError(`${column.name}: expected text to seal`)
-    const key = cellKey(fieldKey, table.name, column.name)
-    try {
-      const address = {
-        environmentId: ctx.environmentId,
-        table: table.name,
-        column: column.name,
-        recordId,
-      }
-      row.set(column.name, sealCell(key, address, value, ctx.random))
-    } finally {
-      key.dispose()
+    const key = await cachedCellKey(ctx, table.name, column.name)
+    const address = {
+      environmentId: ctx.environmentId,
+      table: table.name,
+      column: column.name,
+      recordId,
     }
+    row.set(column.name, sealCell(key, address, value, ctx.random))
     if (indexed) {
-      const indexKey = blindIndexKey(fieldKey, table.name, column.name)
-      try {
-        row.set(blindIndexColumnOf(column), blindIndexOf(indexKey, value))
-      } finally {
-        indexKey.dispose()
-      }
+      const indexKey = await cachedBlindIndexKey(ctx, table.name, column.name)
+      row.set(blindIndexColumnOf(column), blindIndexOf(indexKey, value))
     }
   }
 }

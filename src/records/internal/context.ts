@@ -17,6 +17,12 @@ export interface RecordsContext {
    * an encrypted column is read or written, so other requests never need it.
    */
   readonly fieldKey: () => Promise<Secret>
+  /**
+   * A key derived from the field key, derived once per open handle and zeroed with it (storage
+   * OpenEnvironmentKeys.derivedKey): use cachedCellKey / cachedBlindIndexKey. Shared: never
+   * dispose it.
+   */
+  readonly derivedKey: (name: string, derive: (fieldKey: Secret) => Secret) => Promise<Secret>
   readonly clock: Clock
   readonly random: Random
   /** The environment's table catalog as seen through `db` (pass the transaction inside one). */
