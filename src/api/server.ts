@@ -98,7 +98,29 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
    * Any other name gets the default certificate.
    */
   function sniCallback(issue: NonNullable<ServerCredentials['issue']>) {
-    const contexts = new Lru<string, SecureContext>(1024, () => undefined)
+    // One issuance per tenant and host, shared by concurrent handshakes; a failed one is
+    // forgotten (the next handshake tries again) and the handshake gets the default
+    // certificate.
+    const contexts = new Lru<string, Promise<SecureContext>>(1024, () => undefined)
+    const contextFor = (name: string): Promise<SecureContext> => {
+      let pending = contexts.get(name)
+      if (pending === undefined) {
+        pending = issue([`*.${name}`]).then((issued) =>
+          createSecureContext({
+            key: issued.keyPem,
+            cert: issued.certPem,
+            minVersion: TLS_MIN_VERSION,
+            ciphers: TLS_CIPHERS,
+            honorCipherOrder: true,
+          }),
+        )
+        contexts.set(name, pending)
+        void pending.catch(() => {
+          if (contexts.peek(name) === pending) void contexts.delete(name)
+        })
+      }
+      return pending
+    }
     return (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => {
       const hostname = new URL(baseUrl === '' ? 'https://localhost' : baseUrl).hostname
       const named = environmentOfHost(`https://${hostname}`, servername)
@@ -106,33 +128,20 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         done(null)
         return
       }
-      const key = `${named.tenant}.${hostname}`
-      const cached = contexts.get(key)
-      if (cached !== undefined) {
-        done(null, cached)
-        return
-      }
-      tenantIdOf(named.tenant, app.control.stamp()).then(
-        (tenantId) => {
-          if (tenantId === null) {
+      const name = `${named.tenant}.${hostname}`
+      tenantIdOf(named.tenant, app.control.stamp())
+        .then((tenantId) => (tenantId === null ? undefined : contextFor(name)))
+        .then(
+          (context) => {
+            done(null, context)
+          },
+          (e: unknown) => {
+            logger.log('warn', 'api.sni-certificate-failed', {
+              error: e instanceof Error ? e.message : String(e),
+            })
             done(null)
-            return
-          }
-          const issued = issue([`*.${key}`])
-          const context = createSecureContext({
-            key: issued.keyPem,
-            cert: issued.certPem,
-            minVersion: TLS_MIN_VERSION,
-            ciphers: TLS_CIPHERS,
-            honorCipherOrder: true,
-          })
-          contexts.set(key, context)
-          done(null, context)
-        },
-        () => {
-          done(null)
-        },
-      )
+          },
+        )
     }
   }
 

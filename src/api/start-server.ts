@@ -45,7 +45,10 @@ export async function startServer(
   } else {
     const key = app.sealingKey('tls')
     try {
-      credentials = await loadOrCreateLocalCa(join(app.config.dataDir, 'tls'), key, deps)
+      // The CA key stays in memory only where host routing needs it to issue certificates.
+      credentials = await loadOrCreateLocalCa(join(app.config.dataDir, 'tls'), key, deps, {
+        issuing: app.config.server.routing === 'host',
+      })
     } finally {
       key.dispose()
     }

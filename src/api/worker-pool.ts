@@ -12,9 +12,14 @@ export interface ListeningReport {
 const LISTENING = 'strongroom:listening'
 const SHUTDOWN = 'strongroom:shutdown'
 
-/** A worker crashing more often than this within RESTART_WINDOW_MS stops the whole server. */
-const MAX_RESTARTS = 5
-const RESTART_WINDOW_MS = 60_000
+/**
+ * A replacement that exits before it listens this many times in a row (a broken keyring, a
+ * key provider down, the port taken) stops the server: retrying can't help.
+ */
+const MAX_FAILED_STARTS = 5
+/** Replacements wait RESTART_BASE_MS × 2^(failed starts in a row), at most RESTART_MAX_MS. */
+const RESTART_BASE_MS = 100
+const RESTART_MAX_MS = 30_000
 
 export interface WorkerPoolOptions {
   readonly count: number
@@ -40,12 +45,14 @@ export const isServerWorker = (): boolean => cluster.isWorker
  * handed out round-robin). Each worker runs the whole server on its own: its own database
  * handles, caches, key-health checks. They need no coordination: every cache is keyed by the
  * databases' change stamps, which move on commits from any process (docs/architecture.md).
- * The primary holds no keys and opens no database. A worker that dies is replaced.
+ * The primary holds no keys and opens no database. A worker that dies is replaced (with a
+ * growing delay); replacements that keep failing to start stop the server.
  */
 export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const { logger } = options
   let stopping = false
-  const restarts: number[] = []
+  let failedStarts = 0
+  const timers = new Set<NodeJS.Timeout>()
   let rejectFailed!: (e: AppError) => void
   const failed = new Promise<never>((_resolve, reject) => {
     rejectFailed = reject
@@ -53,14 +60,22 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
   // Unobserved until the caller races it.
   failed.catch(() => undefined)
 
+  const killAll = (): void => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL')
+  }
+
   const ready = new Promise<ListeningReport>((resolve, reject) => {
     const reports: ListeningReport[] = []
     let started = false
-    const fork = (): Worker => {
+    const fork = (): void => {
       const worker = cluster.fork()
+      let listening = false
       worker.on('message', (message: unknown) => {
         const report = asListening(message)
-        if (report === undefined || started) return
+        if (report === undefined) return
+        listening = true
+        failedStarts = 0
+        if (started) return
         reports.push(report)
         if (reports.length === options.count && reports[0] !== undefined) {
           started = true
@@ -69,59 +84,57 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
       })
       // At run time one of the two is null (@types/node declares both always set).
       worker.on('exit', (code: number | null, signal: string | null) => {
+        // Workers stop only when asked (they ignore SIGINT/SIGTERM, see serve): any other exit
+        // is a failure, whatever its code.
         if (stopping) return
+        const how = signal ?? `exit code ${String(code)}`
         if (!started) {
           stopping = true
           killAll()
           reject(
             new AppError(
               'SERVER_WORKER_FAILED',
-              `A server worker exited before listening (${signal ?? `exit code ${String(code)}`}).`,
+              `A server worker exited before listening (${how}).`,
             ),
           )
           return
         }
-        if (code === 0 && signal === null) {
-          // It was told to stop (a signal to the whole process group, e.g. Ctrl-C) and drained.
-          logger.log('info', 'api.worker-stopped', { pid: worker.process.pid })
-          return
-        }
-        const now = Date.now()
-        restarts.push(now)
-        while (restarts.length > 0 && (restarts[0] ?? now) < now - RESTART_WINDOW_MS) {
-          restarts.shift()
-        }
+        if (!listening) failedStarts += 1
         logger.log('error', 'api.worker-exit', {
           pid: worker.process.pid,
           code,
           signal,
-          restarting: restarts.length <= MAX_RESTARTS,
+          failedStarts,
         })
-        if (restarts.length > MAX_RESTARTS) {
+        if (failedStarts >= MAX_FAILED_STARTS) {
           rejectFailed(
             new AppError(
               'SERVER_WORKER_FAILED',
-              `Server workers exited ${String(restarts.length)} times within a minute.`,
+              `Replacement server workers failed to start ${String(failedStarts)} times in a row (last: ${how}).`,
             ),
           )
           return
         }
-        fork()
+        // A worker that crashes (e.g. on a poisonous request) is replaced with a growing delay,
+        // so a crash loop can't spin; the other workers keep serving meanwhile.
+        const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** failedStarts)
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          if (!stopping) fork()
+        }, delay)
+        timers.add(timer)
       })
-      return worker
     }
     for (let i = 0; i < options.count; i++) fork()
   })
-
-  const killAll = (): void => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL')
-  }
 
   return {
     ready,
     failed,
     async stop() {
       stopping = true
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
       const workers = Object.values(cluster.workers ?? {}).filter(
         (w): w is Worker => w !== undefined,
       )

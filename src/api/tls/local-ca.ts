@@ -1,4 +1,11 @@
-import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto'
+import {
+  createPrivateKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto'
+import { promisify } from 'node:util'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import forge from 'node-forge'
@@ -19,12 +26,14 @@ export interface ServerCredentials {
   readonly caCertFile: string | null
   readonly notAfter: Date
   /**
-   * Local CA only: issues a server certificate for other DNS names (host routing's
-   * `*.<tenant>.<host>`, asked for by SNI), from the CA key held in memory.
+   * Local CA with `issuing` only (host routing): issues a server certificate for other DNS
+   * names (`*.<tenant>.<host>`, asked for by SNI) from the CA key, which is then kept in
+   * memory; without it the CA key is dropped after start-up.
    */
-  readonly issue?: (dnsNames: readonly string[]) => { certPem: string; keyPem: string }
+  readonly issue?: (dnsNames: readonly string[]) => Promise<{ certPem: string; keyPem: string }>
 }
 
+const generateKeyPairAsync = promisify(generateKeyPair)
 const DAY = 86_400_000
 const SERVER_DAYS = 397 // CA/Browser Forum baseline requirements: at most 398 days
 const RENEW_BEFORE_DAYS = 30
@@ -65,6 +74,11 @@ function serial(random: Random): string {
   const bytes = random.bytes(16)
   bytes[0] = (bytes[0] ?? 0) & 0x7f // positive (RFC 5280 §4.1.2.2)
   return Buffer.from(bytes).toString('hex')
+}
+
+async function newKeyPairAsync(): Promise<{ privateKey: KeyObject; publicPem: string }> {
+  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 })
+  return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }
 }
 
 function newKeyPair(): { privateKey: KeyObject; publicPem: string } {
@@ -133,6 +147,7 @@ export function loadOrCreateLocalCa(
   dir: string,
   key: Secret,
   deps: { clock: Clock; random: Random },
+  options: { issuing?: boolean } = {},
 ): Promise<ServerCredentials> {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, 'local-ca.json')
@@ -202,7 +217,7 @@ export function loadOrCreateLocalCa(
       writeFileAtomic(file, text, { overwrite: !creating, random: deps.random, what: 'TLS bundle' })
     } catch (e) {
       if (creating && e instanceof AppError && e.code === 'ALREADY_EXISTS') {
-        return loadOrCreateLocalCa(dir, key, deps)
+        return loadOrCreateLocalCa(dir, key, deps, options)
       }
       throw e
     }
@@ -215,26 +230,29 @@ export function loadOrCreateLocalCa(
     keyPem: serverKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     caCertFile: caFile,
     notAfter: new Date(new X509Certificate(bundle.serverCert).validTo),
-    issue: (dnsNames) => {
-      const pair = newKeyPair()
-      const at = deps.clock.now()
-      const cert = certificate({
-        serial: serial(deps.random),
-        subject: dnsNames[0] ?? 'localhost',
-        issuer: caCert,
-        publicPem: pair.publicPem,
-        signer: caKey,
-        notBefore: new Date(at.getTime() - 60_000),
-        notAfter: new Date(at.getTime() + SERVER_DAYS * DAY),
-        ca: false,
-        dnsNames,
-      })
-      return {
-        certPem: forge.pki.certificateToPem(cert) + caPem,
-        keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      }
-    },
+    ...(options.issuing === true ? { issue } : {}),
   })
+
+  async function issue(dnsNames: readonly string[]): Promise<{ certPem: string; keyPem: string }> {
+    // Generated off the event loop: a handshake for a new tenant must not stall the server.
+    const pair = await newKeyPairAsync()
+    const at = deps.clock.now()
+    const cert = certificate({
+      serial: serial(deps.random),
+      subject: dnsNames[0] ?? 'localhost',
+      issuer: caCert,
+      publicPem: pair.publicPem,
+      signer: caKey,
+      notBefore: new Date(at.getTime() - 60_000),
+      notAfter: new Date(at.getTime() + SERVER_DAYS * DAY),
+      ca: false,
+      dnsNames,
+    })
+    return {
+      certPem: forge.pki.certificateToPem(cert) + caPem,
+      keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    }
+  }
 }
 
 /** The operator's own certificate chain and key (PEM files). */

@@ -53,6 +53,9 @@ export const serve = defineCommand({
     if (workers > 1 && !isServerWorker()) {
       return supervise(input, workers, masterKeyFile)
     }
+    // Listening for the supervisor's word before starting: a stop asked for while this worker
+    // starts is not lost.
+    const stopAsked = isServerWorker() ? shutdownRequested() : undefined
     const app = await input.app()
     const running = await startServer(app, input.deps, { host: stringOption(input, 'host'), port })
     const report: ListeningReport = {
@@ -60,9 +63,9 @@ export const serve = defineCommand({
       port: running.port,
       caCertFile: running.caCertFile,
     }
-    if (isServerWorker()) {
+    if (stopAsked !== undefined) {
       reportListening(report)
-      await Promise.race([input.io.waitForShutdown(), shutdownRequested()])
+      await stopAsked
       await running.stop()
       return { status: 'stopped', ...report, workers: 1, masterKeyFile }
     }

@@ -66,7 +66,11 @@ export function createChangeStamp(raw: Database.Database): ChangeStamp {
       transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
         // Counted before the statement runs, so a value cached while a write is in flight is
         // already stale when the write lands.
-        if (writes(args.node)) localWrites += 1
+        if (writes(args.node)) {
+          localWrites += 1
+          // A write may have waited for the lock (busy timeout): read data_version afresh.
+          version = undefined
+        }
         return args.node
       },
       transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
