@@ -64,7 +64,10 @@ export async function updateRecord(
     if (table.ownership === 'user' && owner !== undefined) {
       // Assign: the owning business unit follows the new owner (dataverse-spec §3).
       if (owner === null) throw recordInvalid('ownerid', 'a record must have an owner')
-      row.set('owningbusinessunit', await businessUnitOf(trx, lookups.get('ownerid'), String(owner)))
+      row.set(
+        'owningbusinessunit',
+        await businessUnitOf(trx, lookups.get('ownerid'), String(owner)),
+      )
     }
     const version = await nextVersion(trx)
     row.set('modifiedon', nowText(ctx.clock))
