@@ -232,6 +232,38 @@ describe('Append, Append To and Assign through the Web API', () => {
     assert.equal(notPrincipal.status, 400)
   })
 
+  it('RetrievePrincipalAccess bound to a user, and the operations in $metadata', async () => {
+    const path = `systemusers(${key('ann')})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)`
+    const res = await f.call('GET', path, {
+      query: { '@tid': `{'@odata.id':'contacts(${key('con_ann')})'}` },
+    })
+    assert.equal(res.status, 200)
+    assert.match(
+      String(res.json['@odata.context']),
+      /\$metadata#Microsoft\.Dynamics\.CRM\.RetrievePrincipalAccessResponse$/,
+    )
+    // Her own contact: Create, Read, Write, Append at User depth; no Append To, Delete, Share.
+    assert.equal(res.json['AccessRights'], 'ReadAccess, WriteAccess, AppendAccess, CreateAccess')
+    const onTeam = await f.call(
+      'GET',
+      `teams(${f.ids.defaultTeamId})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)`,
+      { query: { '@tid': `{'@odata.id':'contacts(${key('con_ann')})'}` } },
+    )
+    assert.equal(onTeam.status, 404)
+    const post = await f.call('POST', path, {
+      query: { '@tid': `{'@odata.id':'contacts(${key('con_ann')})'}` },
+    })
+    assert.equal(post.status, 405)
+    const xml = String((await f.call('GET', '$metadata')).body)
+    assert.match(xml, /<EnumType Name="AccessRights" UnderlyingType="Edm.Int32" IsFlags="true">/)
+    assert.match(xml, /<Member Name="AssignAccess" Value="524288"\/>/)
+    assert.match(xml, /<Function Name="RetrievePrincipalAccess" IsBound="true">/)
+    for (const name of ['GrantAccess', 'ModifyAccess', 'RevokeAccess']) {
+      assert.match(xml, new RegExp(`<ActionImport Name="${name}" Action="mscrm.${name}"/>`))
+    }
+    assert.match(xml, /<FunctionImport Name="RetrieveSharedPrincipalsAndAccess"/)
+  })
+
   it('Assign moves a record between scopes on the next request', async () => {
     const before = await f.call('GET', `accounts(${key('acc_root')})`, { caller: ann })
     assert.equal(before.status, 404)

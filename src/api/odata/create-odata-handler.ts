@@ -18,6 +18,10 @@ import { queryCollection } from './query-collection.ts'
 import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
+import {
+  RETRIEVE_PRINCIPAL_ACCESS,
+  retrievePrincipalAccessFunction,
+} from './retrieve-principal-access-function.ts'
 import { retrieveSharedPrincipalsAndAccessFunction, sharingAction } from './sharing-actions.ts'
 import { upsertEntity } from './upsert-entity.ts'
 import { whoAmI } from './who-am-i.ts'
@@ -139,6 +143,10 @@ async function routeRecord(
       default:
         throw methodNotAllowed(method, 'a record')
     }
+  }
+  if (second.name === RETRIEVE_PRINCIPAL_ACCESS && third === undefined) {
+    if (method !== 'GET') throw methodNotAllowed(method, second.name)
+    return retrievePrincipalAccessFunction(op, table, id, second.key)
   }
   if (second.key !== undefined) throw routeNotFound(second.name)
   if (third === undefined) {
