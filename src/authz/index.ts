@@ -34,3 +34,6 @@ export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
 export { hasTaskPrivilege } from './has-task-privilege.ts'
 export { readSecurityVersion } from './read-security-version.ts'
+export { assignRole } from './assign-role.ts'
+export { unassignRole } from './unassign-role.ts'
+export type { RolePrincipal } from './role-assignment-support.ts'

@@ -18,6 +18,7 @@ import { queryCollection } from './query-collection.ts'
 import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
+import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import {
   RETRIEVE_PRINCIPAL_ACCESS,
   retrievePrincipalAccessFunction,
@@ -143,6 +144,9 @@ async function routeRecord(
       default:
         throw methodNotAllowed(method, 'a record')
     }
+  }
+  if (second.name in ROLE_ASSOCIATIONS && third?.name === '$ref' && third.key === undefined) {
+    return roleAssociation(op, table, id, second.name, second.key)
   }
   if (second.name === RETRIEVE_PRINCIPAL_ACCESS && third === undefined) {
     if (method !== 'GET') throw methodNotAllowed(method, second.name)

@@ -26,6 +26,7 @@ import { policyAddEnv, policyCreate, policyList, policyRemoveEnv } from './polic
 import { quickstart } from './quickstart.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
+import { roleAssign, roleList, roleUnassign } from './role.ts'
 import {
   columnAdd,
   columnDecrypt,
@@ -82,6 +83,9 @@ export const COMMANDS: readonly Command[] = [
   recordList,
   recordUpdate,
   recordDelete,
+  roleList,
+  roleAssign,
+  roleUnassign,
   appCreate,
   appList,
   appDelete,

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { request } from 'node:https'
+import { after, before, describe, it } from 'node:test'
+import type { Strongroom } from '../../src/app.ts'
+import { startServer, type RunningServer } from '../../src/api/start-server.ts'
+import { createEnvironment } from '../../src/control/environments/create-environment.ts'
+import { createTenant } from '../../src/control/tenants/create-tenant.ts'
+import { ERRORS } from '../../src/shared/errors.ts'
+import { cli, tempDir } from '../helpers/cli.ts'
+import { openApp, testDeps } from '../helpers/open-app.ts'
+
+/**
+ * Role administration end to end (docs/authz.md §10): changes made by the CLI (another
+ * process's connection) or the Web API take effect on the very next request over HTTPS.
+ */
+describe('role assignment takes effect on the next request', () => {
+  const dir = tempDir('sr-authz-admin-')
+  let server: Strongroom
+  let running: RunningServer
+  let ca = ''
+  const token: Record<string, string> = {}
+  const user: Record<string, string> = {}
+  const env = ['--tenant', 'acme', '--env', 'prod']
+
+  const send = (method: string, url: string, headers: Record<string, string>, body?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(url, { method, ca, headers }, (res) => {
+        let text = ''
+        res.on('data', (d: Buffer) => (text += d.toString()))
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: text })
+        })
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  const api = (who: string, method: string, path: string, body?: unknown) =>
+    send(
+      method,
+      `${running.baseUrl}/acme/prod/api/data/v9.2/${path}`,
+      {
+        authorization: `Bearer ${token[who] ?? ''}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body === undefined ? undefined : JSON.stringify(body),
+    )
+
+  before(async () => {
+    server = await openApp(dir.path, { init: true })
+    await createTenant(server.control, { name: 'acme', actor: 'test' })
+    await createEnvironment(server.control, { tenant: 'acme', name: 'prod', actor: 'test' })
+    running = await startServer(server, testDeps, { host: '127.0.0.1', port: 0 })
+    ca = readFileSync(running.caCertFile ?? '', 'utf8')
+    for (const [name, role] of [
+      ['admin', 'System Administrator'],
+      ['reader', 'Basic User'],
+    ] as const) {
+      const app = await server.identity.createApplicationUser({
+        tenant: 'acme',
+        environment: 'prod',
+        name,
+        role,
+      })
+      user[name] = app.applicationUserId
+      const secret = Buffer.from(app.clientSecret.expose()).toString()
+      const res = await send(
+        'POST',
+        app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+        {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${app.clientId}:${secret}`).toString('base64')}`,
+        },
+        new URLSearchParams({
+          grant_type: 'client_credentials',
+          resource: `${running.baseUrl}/acme/prod/`,
+        }).toString(),
+      )
+      token[name] = (JSON.parse(res.body) as { access_token: string }).access_token
+    }
+  })
+  after(async () => {
+    await running.stop()
+    await server.close()
+    dir.remove()
+  })
+
+  it('a role removed with the CLI: the next Web API request is refused; assigned back: allowed', async () => {
+    assert.equal((await api('reader', 'GET', 'accounts?$select=name')).status, 200)
+    const removed = await cli(dir.path, [
+      'role',
+      'unassign',
+      'Basic User',
+      '--user',
+      user['reader'] ?? '',
+      ...env,
+    ])
+    assert.equal(removed.code, 0, removed.stderr)
+    const refused = await api('reader', 'GET', 'accounts?$select=name')
+    assert.equal(refused.status, 403)
+    assert.match(refused.body, /missing prvReadaccount privilege/)
+    const again = await cli(dir.path, [
+      'role',
+      'assign',
+      'Basic User',
+      '--user',
+      user['reader'] ?? '',
+      ...env,
+    ])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal((await api('reader', 'GET', 'accounts?$select=name')).status, 200)
+  })
+
+  it('the last System Administrator can not be removed; Support User can not be assigned', async () => {
+    const last = await cli(dir.path, [
+      'role',
+      'unassign',
+      'System Administrator',
+      '--user',
+      user['admin'] ?? '',
+      ...env,
+    ])
+    assert.equal(last.code, ERRORS.IN_USE.exit)
+    assert.match(last.stderr, /last one that reaches an enabled user/)
+    assert.equal((await api('admin', 'GET', 'WhoAmI')).status, 200)
+    const support = await cli(dir.path, [
+      'role',
+      'assign',
+      'Support User',
+      '--user',
+      user['reader'] ?? '',
+      ...env,
+    ])
+    assert.equal(support.code, ERRORS.VALIDATION.exit)
+    const listed = await cli(dir.path, ['role', 'list', ...env, '--json'])
+    assert.equal(listed.code, 0)
+    const roles = (JSON.parse(listed.stdout) as { roles: { name: string }[] }).roles
+    assert.ok(roles.some((r) => r.name === 'Support User'))
+    const usage = await cli(dir.path, ['role', 'assign', 'Basic User', ...env])
+    assert.equal(usage.code, ERRORS.USAGE.exit)
+  })
+
+  it('systemuserroles_association $ref through the Web API, as Dataverse', async () => {
+    const roles = await api('admin', 'GET', "roles?$select=roleid&$filter=name eq 'Delegate'")
+    const delegate = (JSON.parse(roles.body) as { value: { roleid: string }[] }).value[0]?.roleid
+    const path = `systemusers(${user['reader'] ?? ''})/systemuserroles_association`
+    const add = await api('admin', 'POST', `${path}/$ref`, {
+      '@odata.id': `${running.baseUrl}/acme/prod/api/data/v9.2/roles(${delegate ?? ''})`,
+    })
+    assert.equal(add.status, 204, add.body)
+    const held = await api(
+      'admin',
+      'GET',
+      `systemuserrolescollection?$filter=_systemuserid_value eq ${user['reader'] ?? ''}&$select=_roleid_value`,
+    )
+    assert.equal((JSON.parse(held.body) as { value: unknown[] }).value.length, 2)
+    // Without prvAssignRole (Basic User): 403 naming it.
+    const denied = await api('reader', 'DELETE', `${path}(${delegate ?? ''})/$ref`)
+    assert.equal(denied.status, 403)
+    assert.match(denied.body, /missing prvAssignRole privilege/)
+    const remove = await api('admin', 'DELETE', `${path}(${delegate ?? ''})/$ref`)
+    assert.equal(remove.status, 204, remove.body)
+    const gone = await api('admin', 'DELETE', `${path}(${delegate ?? ''})/$ref`)
+    assert.equal(gone.status, 404)
+  })
+})
