@@ -26,6 +26,7 @@ import { policyAddEnv, policyCreate, policyList, policyRemoveEnv } from './polic
 import { quickstart } from './quickstart.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
+import { recordAccess, recordShare, recordUnshare } from './record-share.ts'
 import { roleAssign, roleList, roleUnassign } from './role.ts'
 import {
   columnAdd,
@@ -83,6 +84,9 @@ export const COMMANDS: readonly Command[] = [
   recordList,
   recordUpdate,
   recordDelete,
+  recordShare,
+  recordUnshare,
+  recordAccess,
   roleList,
   roleAssign,
   roleUnassign,
