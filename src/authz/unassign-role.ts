@@ -27,15 +27,22 @@ export async function unassignRole(
   roleId: string,
 ): Promise<void> {
   requireAssignRole(caller)
-  const role = await readRole(deps, roleId)
-  const all = await assignments(deps, principal.kind)
-  const held = all.find((a) => a.principalId === principal.id.toLowerCase() && a.roleId === role.id)
-  if (held === undefined) {
-    throw new AppError('RECORD_NOT_FOUND', `The ${principal.kind} does not hold that role.`)
-  }
-  if (isSystemAdministrator(role.templateId)) await keepOneAdministrator(deps, principal, held)
-  await deps.records.deleteRecord(deps.env, ASSOCIATION[principal.kind].table, held.id, {
-    actorId: caller.systemUserId,
+  // One transaction (BEGIN IMMEDIATE): the lockout check and the delete can't interleave with
+  // another removal.
+  await deps.records.transaction(deps.env, async (records) => {
+    const tx = { records, env: deps.env }
+    const role = await readRole(tx, roleId)
+    const all = await assignments(tx, principal.kind)
+    const held = all.find(
+      (a) => a.principalId === principal.id.toLowerCase() && a.roleId === role.id,
+    )
+    if (held === undefined) {
+      throw new AppError('RECORD_NOT_FOUND', `The ${principal.kind} does not hold that role.`)
+    }
+    if (isSystemAdministrator(role.templateId)) await keepOneAdministrator(tx, principal, held)
+    await records.deleteRecord(deps.env, ASSOCIATION[principal.kind].table, held.id, {
+      actorId: caller.systemUserId,
+    })
   })
 }
 

@@ -28,6 +28,7 @@ import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
 import { recordAccess, recordShare, recordUnshare } from './record-share.ts'
 import { roleAssign, roleList, roleUnassign } from './role.ts'
+import { buCreate, buDelete, buList, buMove } from './bu.ts'
 import {
   columnAdd,
   columnDecrypt,
@@ -88,6 +89,10 @@ export const COMMANDS: readonly Command[] = [
   recordUnshare,
   recordAccess,
   roleList,
+  buCreate,
+  buList,
+  buMove,
+  buDelete,
   roleAssign,
   roleUnassign,
   appCreate,
