@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createRecordsFixture, type RecordsFixture } from '../records/internal/records-fixture.ts'
-import { AppError } from '../shared/errors.ts'
+import type { AppError } from '../shared/errors.ts'
 import type { Caller } from './caller.ts'
 import { CYCLE_MESSAGE } from './business-unit-support.ts'
 import { createBusinessUnit } from './create-business-unit.ts'
