@@ -377,3 +377,64 @@ describe('Append To in a $batch change set', () => {
     assert.deepEqual((contacts.body as Row)['value'], [])
   })
 })
+
+describe('business units through the Web API', () => {
+  let f: ODataFixture
+  before(async () => {
+    f = await odataFixture()
+  })
+  after(async () => {
+    await f.close()
+  })
+
+  it('POST creates the unit and its default team; DELETE refuses a unit in use', async () => {
+    const created = await f.call('POST', 'businessunits', {
+      body: {
+        name: 'North',
+        'parentbusinessunitid@odata.bind': `/businessunits(${f.ids.businessUnitId})`,
+      },
+    })
+    assert.equal(created.status, 204)
+    const north = entityIdOf(created)
+    const teams = await f.call('GET', 'teams', {
+      query: { $select: 'name,isdefault', $filter: `_businessunitid_value eq ${north}` },
+    })
+    assert.deepEqual(
+      (teams.json['value'] as Row[]).map((t) => [t['name'], t['isdefault']]),
+      [['North', true]],
+    )
+    const child = await f.call('POST', 'businessunits', {
+      body: { name: 'North 1', 'parentbusinessunitid@odata.bind': `/businessunits(${north})` },
+      headers: { Prefer: 'return=representation' },
+    })
+    assert.equal(child.status, 201)
+    const childId = String(child.json['businessunitid'])
+    const cycle = await f.call('PATCH', `businessunits(${north})`, {
+      body: { 'parentbusinessunitid@odata.bind': `/businessunits(${childId})` },
+      headers: { 'If-Match': '*' },
+    })
+    assert.equal(cycle.status, 400)
+    assert.match(cycle.error?.message ?? '', /can't be moved under itself/)
+    const busy = await f.call('DELETE', `businessunits(${north})`)
+    assert.equal(busy.status, 409)
+    const noParent = await f.call('POST', 'businessunits', { body: { name: 'Loose' } })
+    assert.equal(noParent.status, 400)
+    const extra = await f.call('POST', 'businessunits', {
+      body: {
+        name: 'X',
+        description: 'no',
+        'parentbusinessunitid@odata.bind': `/businessunits(${north})`,
+      },
+    })
+    assert.equal(extra.status, 400)
+    const basic = { ...f.admin, roles: ['Basic User'] }
+    const denied = await f.call('POST', 'businessunits', {
+      body: { name: 'Y', 'parentbusinessunitid@odata.bind': `/businessunits(${north})` },
+      caller: basic,
+    })
+    assert.equal(denied.status, 403)
+    assert.equal((await f.call('DELETE', `businessunits(${childId})`)).status, 204)
+    assert.equal((await f.call('DELETE', `businessunits(${north})`)).status, 204)
+    assert.equal((await f.call('GET', `businessunits(${north})`)).status, 404)
+  })
+})

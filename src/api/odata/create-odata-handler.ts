@@ -18,6 +18,7 @@ import { queryCollection } from './query-collection.ts'
 import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
+import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import {
   RETRIEVE_PRINCIPAL_ACCESS,
@@ -102,7 +103,11 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
   if (first.key === undefined) {
     if (second === undefined) {
       if (method === 'GET') return queryCollection(op, table)
-      if (method === 'POST') return createEntity(op, table)
+      if (method === 'POST') {
+        return table.name === 'businessunit'
+          ? createBusinessUnitEntity(op, table)
+          : createEntity(op, table)
+      }
       throw methodNotAllowed(method, 'an entity set')
     }
     if (second.name === '$count' && second.key === undefined && third === undefined) {
@@ -140,7 +145,9 @@ async function routeRecord(
       case 'PATCH':
         return upsertEntity(op, table, key)
       case 'DELETE':
-        return deleteEntity(op, table, id)
+        return table.name === 'businessunit'
+          ? deleteBusinessUnitEntity(op, table, id)
+          : deleteEntity(op, table, id)
       default:
         throw methodNotAllowed(method, 'a record')
     }
