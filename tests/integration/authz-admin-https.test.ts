@@ -55,6 +55,7 @@ describe('role assignment takes effect on the next request', () => {
     for (const [name, role] of [
       ['admin', 'System Administrator'],
       ['reader', 'Basic User'],
+      ['member', 'Delegate'],
     ] as const) {
       const app = await server.identity.createApplicationUser({
         tenant: 'acme',
@@ -162,5 +163,77 @@ describe('role assignment takes effect on the next request', () => {
     assert.equal(remove.status, 204, remove.body)
     const gone = await api('admin', 'DELETE', `${path}(${delegate ?? ''})/$ref`)
     assert.equal(gone.status, 404)
+  })
+
+  it('team membership changed with the CLI or the Web API applies on the next request', async () => {
+    // Delegate has no record privileges: accounts are refused until a team gives Basic User.
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 403)
+    const team = await cli(dir.path, ['team', 'create', 'Sales', ...env])
+    assert.equal(team.code, 0, team.stderr)
+    const teamId = team.stdout.trim()
+    const role = await cli(dir.path, ['role', 'assign', 'Basic User', '--team', teamId, ...env])
+    assert.equal(role.code, 0, role.stderr)
+    const member = user['member'] ?? ''
+    const add = await cli(dir.path, ['team', 'add-member', teamId, '--user', member, ...env])
+    assert.equal(add.code, 0, add.stderr)
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 200)
+    const remove = await cli(dir.path, ['team', 'remove-member', teamId, '--user', member, ...env])
+    assert.equal(remove.code, 0, remove.stderr)
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 403)
+    // The Web API: AddMembersTeam / RemoveMembersTeam and teammembership_association $ref.
+    const members = {
+      Members: [{ '@odata.type': 'Microsoft.Dynamics.CRM.systemuser', systemuserid: member }],
+    }
+    const added = await api(
+      'admin',
+      'POST',
+      `teams(${teamId})/Microsoft.Dynamics.CRM.AddMembersTeam`,
+      members,
+    )
+    assert.equal(added.status, 204, added.body)
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 200)
+    const removed = await api(
+      'admin',
+      'POST',
+      `teams(${teamId})/Microsoft.Dynamics.CRM.RemoveMembersTeam`,
+      members,
+    )
+    assert.equal(removed.status, 204, removed.body)
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 403)
+    const ref = await api('admin', 'POST', `teams(${teamId})/teammembership_association/$ref`, {
+      '@odata.id': `systemusers(${member})`,
+    })
+    assert.equal(ref.status, 204, ref.body)
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 200)
+    const unref = await api(
+      'admin',
+      'DELETE',
+      `teams(${teamId})/teammembership_association(${member})/$ref`,
+    )
+    assert.equal(unref.status, 204, unref.body)
+    assert.equal((await api('member', 'GET', 'accounts?$select=name')).status, 403)
+    // Without prvWriteteam: 403; a default team's members are derived: 400.
+    const denied = await api(
+      'reader',
+      'POST',
+      `teams(${teamId})/Microsoft.Dynamics.CRM.AddMembersTeam`,
+      members,
+    )
+    assert.equal(denied.status, 403)
+    const teams = await api('admin', 'GET', 'teams?$select=teamid&$filter=isdefault eq true')
+    const defaultTeam = (JSON.parse(teams.body) as { value: { teamid: string }[] }).value[0]?.teamid
+    const onDefault = await api(
+      'admin',
+      'POST',
+      `teams(${defaultTeam ?? ''})/Microsoft.Dynamics.CRM.AddMembersTeam`,
+      members,
+    )
+    assert.equal(onDefault.status, 400)
+    const listed = await cli(dir.path, ['team', 'list', ...env, '--json'])
+    assert.ok(
+      (JSON.parse(listed.stdout) as { teams: { name: string }[] }).teams.some(
+        (t) => t.name === 'Sales',
+      ),
+    )
   })
 })

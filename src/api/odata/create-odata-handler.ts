@@ -21,6 +21,12 @@ import { serviceDocument } from './service-document.ts'
 import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import {
+  TEAM_ACTIONS,
+  TEAM_MEMBERSHIP,
+  teamMembersAction,
+  teamMembershipRef,
+} from './team-members.ts'
+import {
   RETRIEVE_PRINCIPAL_ACCESS,
   retrievePrincipalAccessFunction,
 } from './retrieve-principal-access-function.ts'
@@ -154,6 +160,12 @@ async function routeRecord(
   }
   if (second.name in ROLE_ASSOCIATIONS && third?.name === '$ref' && third.key === undefined) {
     return roleAssociation(op, table, id, second.name, second.key)
+  }
+  if (second.name in TEAM_ACTIONS && third === undefined && (second.key ?? '') === '') {
+    return teamMembersAction(op, table, id, second.name)
+  }
+  if (second.name === TEAM_MEMBERSHIP && third?.name === '$ref' && third.key === undefined) {
+    return teamMembershipRef(op, table, id, second.key)
   }
   if (second.name === RETRIEVE_PRINCIPAL_ACCESS && third === undefined) {
     if (method !== 'GET') throw methodNotAllowed(method, second.name)

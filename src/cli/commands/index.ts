@@ -29,6 +29,7 @@ import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from 
 import { recordAccess, recordShare, recordUnshare } from './record-share.ts'
 import { roleAssign, roleList, roleUnassign } from './role.ts'
 import { buCreate, buDelete, buList, buMove } from './bu.ts'
+import { teamAddMember, teamCreate, teamList, teamRemoveMember } from './team.ts'
 import {
   columnAdd,
   columnDecrypt,
@@ -93,6 +94,10 @@ export const COMMANDS: readonly Command[] = [
   buList,
   buMove,
   buDelete,
+  teamCreate,
+  teamList,
+  teamAddMember,
+  teamRemoveMember,
   roleAssign,
   roleUnassign,
   appCreate,
