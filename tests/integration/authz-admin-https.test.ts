@@ -6,6 +6,7 @@ import type { Strongroom } from '../../src/app.ts'
 import { startServer, type RunningServer } from '../../src/api/start-server.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
+import { privilegeIdOf } from '../../src/authz/index.ts'
 import { ERRORS } from '../../src/shared/errors.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
@@ -235,5 +236,131 @@ describe('role assignment takes effect on the next request', () => {
         (t) => t.name === 'Sales',
       ),
     )
+  })
+
+  it('role privileges through the Web API and the CLI apply on the next request', async () => {
+    const member = user['member'] ?? ''
+    const bus = await api('admin', 'GET', 'businessunits?$select=businessunitid')
+    const root = (JSON.parse(bus.body) as { value: { businessunitid: string }[] }).value[0]
+    const created = await api('admin', 'POST', 'roles', {
+      name: 'Contact reader',
+      'businessunitid@odata.bind': `/businessunits(${root?.businessunitid ?? ''})`,
+    })
+    assert.equal(created.status, 204, created.body)
+    const roles = await api('admin', 'GET', "roles?$select=roleid&$filter=name eq 'Contact reader'")
+    const roleId =
+      (JSON.parse(roles.body) as { value: { roleid: string }[] }).value[0]?.roleid ?? ''
+    const assign = await api(
+      'admin',
+      'POST',
+      `systemusers(${member})/systemuserroles_association/$ref`,
+      {
+        '@odata.id': `roles(${roleId})`,
+      },
+    )
+    assert.equal(assign.status, 204, assign.body)
+    assert.equal((await api('member', 'GET', 'contacts?$select=fullname')).status, 403)
+    const privilegeId = privilegeIdOf('prvReadcontact')
+    const add = await api(
+      'admin',
+      'POST',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
+      {
+        Privileges: [
+          { PrivilegeId: privilegeId, Depth: 'Global', BusinessUnitId: root?.businessunitid },
+        ],
+      },
+    )
+    assert.equal(add.status, 204, add.body)
+    assert.equal((await api('member', 'GET', 'contacts?$select=fullname')).status, 200)
+    const listed = await api(
+      'admin',
+      'GET',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole()`,
+    )
+    assert.equal(listed.status, 200, listed.body)
+    assert.deepEqual((JSON.parse(listed.body) as { RolePrivileges: unknown[] }).RolePrivileges, [
+      {
+        Depth: 'Global',
+        PrivilegeId: privilegeId,
+        BusinessUnitId: root?.businessunitid,
+        PrivilegeName: 'prvReadcontact',
+      },
+    ])
+    const remove = await api(
+      'admin',
+      'POST',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.RemovePrivilegeRole`,
+      {
+        PrivilegeId: privilegeId,
+      },
+    )
+    assert.equal(remove.status, 204, remove.body)
+    assert.equal((await api('member', 'GET', 'contacts?$select=fullname')).status, 403)
+    // The CLI: add at a depth, show, remove.
+    const cliAdd = await cli(dir.path, [
+      'role',
+      'add-privilege',
+      'Contact reader',
+      '--privilege',
+      'prvReadcontact',
+      '--depth',
+      'global',
+      ...env,
+    ])
+    assert.equal(cliAdd.code, 0, cliAdd.stderr)
+    assert.equal((await api('member', 'GET', 'contacts?$select=fullname')).status, 200)
+    const shown = await cli(dir.path, ['role', 'show', 'Contact reader', ...env, '--json'])
+    assert.deepEqual((JSON.parse(shown.stdout) as { privileges: unknown[] }).privileges, [
+      { privilege: 'prvReadcontact', privilegeid: privilegeId, depth: 'global' },
+    ])
+    const cliRemove = await cli(dir.path, [
+      'role',
+      'remove-privilege',
+      'Contact reader',
+      '--privilege',
+      'prvReadcontact',
+      ...env,
+    ])
+    assert.equal(cliRemove.code, 0, cliRemove.stderr)
+    assert.equal((await api('member', 'GET', 'contacts?$select=fullname')).status, 403)
+    // Refusals: System Administrator's privileges are fixed; a depth an organization-owned
+    // table doesn't have; a caller without prvWriterole.
+    const sa = await cli(dir.path, [
+      'role',
+      'add-privilege',
+      'System Administrator',
+      '--privilege',
+      'prvReadcontact',
+      '--depth',
+      'global',
+      ...env,
+    ])
+    assert.equal(sa.code, ERRORS.VALIDATION.exit)
+    const orgDepth = await cli(dir.path, [
+      'role',
+      'add-privilege',
+      'Contact reader',
+      '--privilege',
+      'prvReadteam',
+      '--depth',
+      'basic',
+      ...env,
+    ])
+    assert.equal(orgDepth.code, ERRORS.VALIDATION.exit)
+    const denied = await api(
+      'reader',
+      'POST',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
+      {
+        Privileges: [{ PrivilegeId: privilegeId, Depth: 'Basic' }],
+      },
+    )
+    assert.equal(denied.status, 403)
+    const predefined = await cli(dir.path, ['role', 'show', 'Basic User', ...env, '--json'])
+    const basic = (
+      JSON.parse(predefined.stdout) as { privileges: { privilege: string; depth: string }[] }
+    ).privileges
+    assert.ok(basic.some((p) => p.privilege === 'prvReadaccount' && p.depth === 'basic'))
   })
 })

@@ -20,6 +20,7 @@ import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
 import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
+import { ROLE_OPERATIONS, roleOperation } from './role-privilege-actions.ts'
 import {
   TEAM_ACTIONS,
   TEAM_MEMBERSHIP,
@@ -166,6 +167,9 @@ async function routeRecord(
   }
   if (second.name === TEAM_MEMBERSHIP && third?.name === '$ref' && third.key === undefined) {
     return teamMembershipRef(op, table, id, second.key)
+  }
+  if (second.name in ROLE_OPERATIONS && third === undefined && (second.key ?? '') === '') {
+    return roleOperation(op, table, id, second.name)
   }
   if (second.name === RETRIEVE_PRINCIPAL_ACCESS && third === undefined) {
     if (method !== 'GET') throw methodNotAllowed(method, second.name)

@@ -27,7 +27,14 @@ import { quickstart } from './quickstart.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
 import { recordAccess, recordShare, recordUnshare } from './record-share.ts'
-import { roleAssign, roleList, roleUnassign } from './role.ts'
+import {
+  roleAddPrivilege,
+  roleAssign,
+  roleList,
+  roleRemovePrivilege,
+  roleShow,
+  roleUnassign,
+} from './role.ts'
 import { buCreate, buDelete, buList, buMove } from './bu.ts'
 import { teamAddMember, teamCreate, teamList, teamRemoveMember } from './team.ts'
 import {
@@ -90,6 +97,9 @@ export const COMMANDS: readonly Command[] = [
   recordUnshare,
   recordAccess,
   roleList,
+  roleShow,
+  roleAddPrivilege,
+  roleRemovePrivilege,
   buCreate,
   buList,
   buMove,

@@ -1,7 +1,14 @@
-import { assignRole, unassignRole, type RolePrincipal } from '../../authz/index.ts'
+import {
+  addPrivilegesRole,
+  assignRole,
+  removePrivilegeRole,
+  retrieveRolePrivileges,
+  unassignRole,
+  type RolePrincipal,
+} from '../../authz/index.ts'
 import { SYSTEM_ADMINISTRATOR } from '../../authz/index.ts'
 import { AppError } from '../../shared/errors.ts'
-import { defineCommand, stringOption, type CommandInput } from '../command.ts'
+import { defineCommand, requiredOption, stringOption, type CommandInput } from '../command.ts'
 import { formatTable } from '../io.ts'
 import { dataContext, ENV_OPTIONS } from './data-context.ts'
 
@@ -114,4 +121,80 @@ export const roleUnassign = defineCommand({
     return { roleid: roleId, principal: principal.id, kind: principal.kind }
   },
   human: (r) => `Removed role ${r.roleid} from ${r.kind} ${r.principal}\n`,
+})
+
+const DEPTHS: Readonly<Record<string, number>> = { basic: 1, local: 2, deep: 4, global: 8 }
+const DEPTH_NAMES: Readonly<Record<number, string>> = {
+  1: 'basic',
+  2: 'local',
+  4: 'deep',
+  8: 'global',
+}
+
+const PRIVILEGE = {
+  privilege: {
+    type: 'string',
+    description: 'Privilege name (prvReadaccount) or id',
+    required: true,
+  },
+} as const
+
+export const roleShow = defineCommand({
+  name: 'role show',
+  summary: "A role's privileges (its template's and its stored ones) and depths.",
+  args: ['role'],
+  options: { ...ENV_OPTIONS },
+  async run(input) {
+    const ctx = await roleContext(input)
+    const roleId = await roleIdOf(ctx, input.args['role'] ?? '')
+    const privileges = await retrieveRolePrivileges(ctx.deps, ctx.caller, roleId)
+    return {
+      roleid: roleId,
+      privileges: privileges.map((p) => ({
+        privilege: p.privilegeName,
+        privilegeid: p.privilegeId,
+        depth: DEPTH_NAMES[p.depth] ?? String(p.depth),
+      })),
+    }
+  },
+  human: (r) => formatTable(r.privileges, ['privilege', 'depth']),
+})
+
+export const roleAddPrivilege = defineCommand({
+  name: 'role add-privilege',
+  summary: 'Give a role a privilege at a depth; effective on the next request.',
+  args: ['role'],
+  options: {
+    ...ENV_OPTIONS,
+    ...PRIVILEGE,
+    depth: { type: 'string', description: 'basic, local, deep or global', required: true },
+  },
+  async run(input) {
+    const text = requiredOption(input, 'depth').toLowerCase()
+    const depth = DEPTHS[text]
+    if (depth === undefined) {
+      throw new AppError('USAGE', '--depth must be basic, local, deep or global.')
+    }
+    const privilege = requiredOption(input, 'privilege')
+    const ctx = await roleContext(input)
+    const roleId = await roleIdOf(ctx, input.args['role'] ?? '')
+    await addPrivilegesRole(ctx.deps, ctx.caller, roleId, [{ privilege, depth }])
+    return { roleid: roleId, privilege, depth: text }
+  },
+  human: (r) => `Role ${r.roleid}: ${r.privilege} at ${r.depth}\n`,
+})
+
+export const roleRemovePrivilege = defineCommand({
+  name: 'role remove-privilege',
+  summary: "Remove a role's stored privilege; effective on the next request.",
+  args: ['role'],
+  options: { ...ENV_OPTIONS, ...PRIVILEGE },
+  async run(input) {
+    const privilege = requiredOption(input, 'privilege')
+    const ctx = await roleContext(input)
+    const roleId = await roleIdOf(ctx, input.args['role'] ?? '')
+    await removePrivilegeRole(ctx.deps, ctx.caller, roleId, privilege)
+    return { roleid: roleId, privilege }
+  },
+  human: (r) => `Role ${r.roleid}: removed ${r.privilege}\n`,
 })
