@@ -357,6 +357,39 @@ describe('role assignment takes effect on the next request', () => {
       },
     )
     assert.equal(denied.status, 403)
+    // RetrieveUserPrivileges: the user's privileges through every role (Delegate + Contact reader).
+    await cli(dir.path, [
+      'role',
+      'add-privilege',
+      'Contact reader',
+      '--privilege',
+      'prvReadcontact',
+      '--depth',
+      'global',
+      ...env,
+    ])
+    const mine = await api(
+      'admin',
+      'GET',
+      `systemusers(${member})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`,
+    )
+    assert.equal(mine.status, 200, mine.body)
+    const held = (
+      JSON.parse(mine.body) as { RolePrivileges: { PrivilegeName: string; Depth: string }[] }
+    ).RolePrivileges
+    assert.deepEqual(
+      held.map((p) => [p.PrivilegeName, p.Depth]),
+      [
+        ['prvActOnBehalfOfAnotherUser', 'Global'],
+        ['prvReadcontact', 'Global'],
+      ],
+    )
+    const onRole = await api(
+      'admin',
+      'GET',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`,
+    )
+    assert.equal(onRole.status, 404)
     const predefined = await cli(dir.path, ['role', 'show', 'Basic User', ...env, '--json'])
     const basic = (
       JSON.parse(predefined.stdout) as { privileges: { privilege: string; depth: string }[] }

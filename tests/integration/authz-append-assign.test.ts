@@ -262,6 +262,17 @@ describe('Append, Append To and Assign through the Web API', () => {
       assert.match(xml, new RegExp(`<ActionImport Name="${name}" Action="mscrm.${name}"/>`))
     }
     assert.match(xml, /<FunctionImport Name="RetrieveSharedPrincipalsAndAccess"/)
+    for (const name of [
+      'AddMembersTeam',
+      'RemoveMembersTeam',
+      'AddPrivilegesRole',
+      'RemovePrivilegeRole',
+    ]) {
+      assert.match(xml, new RegExp(`<Action Name="${name}" IsBound="true">`))
+    }
+    for (const name of ['RetrieveRolePrivilegesRole', 'RetrieveUserPrivileges']) {
+      assert.match(xml, new RegExp(`<Function Name="${name}" IsBound="true">`))
+    }
   })
 
   it('Assign moves a record between scopes on the next request', async () => {

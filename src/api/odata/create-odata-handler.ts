@@ -22,6 +22,10 @@ import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-u
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import { ROLE_OPERATIONS, roleOperation } from './role-privilege-actions.ts'
 import {
+  RETRIEVE_USER_PRIVILEGES,
+  retrieveUserPrivilegesFunction,
+} from './retrieve-user-privileges-function.ts'
+import {
   TEAM_ACTIONS,
   TEAM_MEMBERSHIP,
   teamMembersAction,
@@ -170,6 +174,13 @@ async function routeRecord(
   }
   if (second.name in ROLE_OPERATIONS && third === undefined && (second.key ?? '') === '') {
     return roleOperation(op, table, id, second.name)
+  }
+  if (
+    second.name === RETRIEVE_USER_PRIVILEGES &&
+    third === undefined &&
+    (second.key ?? '') === ''
+  ) {
+    return retrieveUserPrivilegesFunction(op, table, id)
   }
   if (second.name === RETRIEVE_PRINCIPAL_ACCESS && third === undefined) {
     if (method !== 'GET') throw methodNotAllowed(method, second.name)

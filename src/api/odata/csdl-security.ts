@@ -1,9 +1,9 @@
 import { ACCESS_RIGHT_MASK, RIGHTS } from '../../authz/index.ts'
 
 /**
- * The security model's operations in $metadata (dataverse-spec §3 Sharing, as Dataverse
- * declares them): the AccessRights flags enum, PrincipalAccess, the sharing actions and the
- * functions. `crmbaseentity` and `principal` are declared abstract, as the parameter types.
+ * The security model's operations in $metadata (dataverse-spec §3, as Dataverse declares
+ * them): the AccessRights flags enum, PrincipalAccess, the sharing actions and functions, the
+ * team membership and role privilege actions and functions. `crmbaseentity` and `principal` are declared abstract, as the parameter types.
  */
 export function securitySchema(): string[] {
   const members = [...RIGHTS]
@@ -33,6 +33,29 @@ export function securitySchema(): string[] {
     ),
     `<Action Name="RevokeAccess">${target}<Parameter Name="Revokee" Type="mscrm.principal" Nullable="false"/></Action>`,
     `<Function Name="RetrieveSharedPrincipalsAndAccess">${target}<ReturnType Type="mscrm.RetrieveSharedPrincipalsAndAccessResponse" Nullable="false"/></Function>`,
+    '<EnumType Name="PrivilegeDepth" UnderlyingType="Edm.Int32">',
+    ...['Basic', 'Local', 'Deep', 'Global'].map(
+      (name, i) => `<Member Name="${name}" Value="${String(i)}"/>`,
+    ),
+    '</EnumType>',
+    '<ComplexType Name="RolePrivilege">',
+    '<Property Name="Depth" Type="mscrm.PrivilegeDepth" Nullable="false"/>',
+    '<Property Name="PrivilegeId" Type="Edm.Guid" Nullable="false"/>',
+    '<Property Name="BusinessUnitId" Type="Edm.Guid"/>',
+    '<Property Name="PrivilegeName" Type="Edm.String"/>',
+    '</ComplexType>',
+    ...['RetrieveRolePrivilegesRoleResponse', 'RetrieveUserPrivilegesResponse'].map(
+      (name) =>
+        `<ComplexType Name="${name}"><Property Name="RolePrivileges" Type="Collection(mscrm.RolePrivilege)" Nullable="false"/></ComplexType>`,
+    ),
+    ...['AddMembersTeam', 'RemoveMembersTeam'].map(
+      (name) =>
+        `<Action Name="${name}" IsBound="true"><Parameter Name="entity" Type="mscrm.team" Nullable="false"/><Parameter Name="Members" Type="Collection(mscrm.systemuser)" Nullable="false"/></Action>`,
+    ),
+    '<Action Name="AddPrivilegesRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="Privileges" Type="Collection(mscrm.RolePrivilege)" Nullable="false"/></Action>',
+    '<Action Name="RemovePrivilegeRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="PrivilegeId" Type="Edm.Guid" Nullable="false"/></Action>',
+    '<Function Name="RetrieveRolePrivilegesRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><ReturnType Type="mscrm.RetrieveRolePrivilegesRoleResponse" Nullable="false"/></Function>',
+    '<Function Name="RetrieveUserPrivileges" IsBound="true"><Parameter Name="entity" Type="mscrm.systemuser" Nullable="false"/><ReturnType Type="mscrm.RetrieveUserPrivilegesResponse" Nullable="false"/></Function>',
     `<Function Name="RetrievePrincipalAccess" IsBound="true"><Parameter Name="entity" Type="mscrm.systemuser" Nullable="false"/>${target}<ReturnType Type="mscrm.RetrievePrincipalAccessResponse" Nullable="false"/></Function>`,
   ]
 }
