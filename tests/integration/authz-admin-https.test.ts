@@ -357,6 +357,51 @@ describe('role assignment takes effect on the next request', () => {
       },
     )
     assert.equal(denied.status, 403)
+    // ReplacePrivilegesRole: exactly the given set (custom roles only).
+    const replaced = await api(
+      'admin',
+      'POST',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.ReplacePrivilegesRole`,
+      {
+        Privileges: [{ PrivilegeId: privilegeIdOf('prvReadaccount'), Depth: 'Local' }],
+      },
+    )
+    assert.equal(replaced.status, 204, replaced.body)
+    const afterReplace = await api(
+      'admin',
+      'GET',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole()`,
+    )
+    assert.deepEqual(
+      (
+        JSON.parse(afterReplace.body) as {
+          RolePrivileges: { PrivilegeName: string; Depth: string }[]
+        }
+      ).RolePrivileges.map((p) => [p.PrivilegeName, p.Depth]),
+      [['prvReadaccount', 'Local']],
+    )
+    const basicRoles = await api(
+      'admin',
+      'GET',
+      "roles?$select=roleid&$filter=name eq 'Basic User'",
+    )
+    const basicId = (JSON.parse(basicRoles.body) as { value: { roleid: string }[] }).value[0]
+      ?.roleid
+    const onPredefined = await api(
+      'admin',
+      'POST',
+      `roles(${basicId ?? ''})/Microsoft.Dynamics.CRM.ReplacePrivilegesRole`,
+      { Privileges: [] },
+    )
+    assert.equal(onPredefined.status, 400)
+    assert.match(onPredefined.body, /predefined role/)
+    const emptied = await api(
+      'admin',
+      'POST',
+      `roles(${roleId})/Microsoft.Dynamics.CRM.ReplacePrivilegesRole`,
+      { Privileges: [] },
+    )
+    assert.equal(emptied.status, 204, emptied.body)
     // RetrieveUserPrivileges: the user's privileges through every role (Delegate + Contact reader).
     await cli(dir.path, [
       'role',

@@ -52,7 +52,10 @@ export function securitySchema(): string[] {
       (name) =>
         `<Action Name="${name}" IsBound="true"><Parameter Name="entity" Type="mscrm.team" Nullable="false"/><Parameter Name="Members" Type="Collection(mscrm.systemuser)" Nullable="false"/></Action>`,
     ),
-    '<Action Name="AddPrivilegesRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="Privileges" Type="Collection(mscrm.RolePrivilege)" Nullable="false"/></Action>',
+    ...['AddPrivilegesRole', 'ReplacePrivilegesRole'].map(
+      (name) =>
+        `<Action Name="${name}" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="Privileges" Type="Collection(mscrm.RolePrivilege)" Nullable="false"/></Action>`,
+    ),
     '<Action Name="RemovePrivilegeRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="PrivilegeId" Type="Edm.Guid" Nullable="false"/></Action>',
     '<Function Name="RetrieveRolePrivilegesRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><ReturnType Type="mscrm.RetrieveRolePrivilegesRoleResponse" Nullable="false"/></Function>',
     '<Function Name="RetrieveUserPrivileges" IsBound="true"><Parameter Name="entity" Type="mscrm.systemuser" Nullable="false"/><ReturnType Type="mscrm.RetrieveUserPrivilegesResponse" Nullable="false"/></Function>',

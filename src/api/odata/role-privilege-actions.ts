@@ -2,6 +2,7 @@ import { z } from 'zod'
 import {
   addPrivilegesRole,
   removePrivilegeRole,
+  replacePrivilegesRole,
   retrieveRolePrivileges,
 } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
@@ -13,6 +14,7 @@ import type { Operation } from './operation.ts'
 /** The bound operations on roles, as clients write them. */
 export const ROLE_OPERATIONS = {
   'Microsoft.Dynamics.CRM.AddPrivilegesRole': 'add',
+  'Microsoft.Dynamics.CRM.ReplacePrivilegesRole': 'replace',
   'Microsoft.Dynamics.CRM.RemovePrivilegeRole': 'remove',
   'Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole': 'retrieve',
 } as const
@@ -22,18 +24,14 @@ const DEPTH_NAMES = ['Basic', 'Local', 'Deep', 'Global'] as const
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
 const DEPTH = z.union([z.enum(DEPTH_NAMES), z.number().int().min(0).max(3)])
-const ADD = z.strictObject({
-  Privileges: z
-    .array(
-      z.looseObject({
-        PrivilegeId: z.string().regex(GUID),
-        Depth: DEPTH,
-        BusinessUnitId: z.string().regex(GUID).optional(),
-      }),
-    )
-    .min(1)
-    .max(1000),
+const PRIVILEGE = z.looseObject({
+  PrivilegeId: z.string().regex(GUID),
+  Depth: DEPTH,
+  BusinessUnitId: z.string().regex(GUID).optional(),
 })
+const ADD = z.strictObject({ Privileges: z.array(PRIVILEGE).min(1).max(1000) })
+// ReplacePrivilegesRole may empty the role.
+const REPLACE = z.strictObject({ Privileges: z.array(PRIVILEGE).max(1000) })
 const REMOVE = z.strictObject({ PrivilegeId: z.string().regex(GUID) })
 
 const maskOf = (depth: z.infer<typeof DEPTH>): number =>
@@ -45,7 +43,7 @@ const invalid = (path: string, message: string): AppError =>
   })
 
 /**
- * `POST roles(<id>)/Microsoft.Dynamics.CRM.AddPrivilegesRole` with `{ "Privileges": [{
+ * `POST roles(<id>)/Microsoft.Dynamics.CRM.AddPrivilegesRole` (or `ReplacePrivilegesRole`) with `{ "Privileges": [{
  * "PrivilegeId", "Depth": "Basic"|"Local"|"Deep"|"Global", "BusinessUnitId" }] }` (204),
  * `POST …/RemovePrivilegeRole` with `{ "PrivilegeId" }` (204), `GET
  * …/RetrieveRolePrivilegesRole()` → `{ "RolePrivileges": [{ "Depth", "PrivilegeId",
@@ -82,12 +80,12 @@ export async function roleOperation(
     }
   }
   if (op.req.method !== 'POST') throw methodNotAllowed(op.req.method, name)
-  if (kind === 'add') {
-    const parsed = ADD.safeParse(op.req.body)
+  if (kind === 'add' || kind === 'replace') {
+    const parsed = (kind === 'add' ? ADD : REPLACE).safeParse(op.req.body)
     if (!parsed.success) {
       throw invalid('Privileges', 'expected [{ "PrivilegeId": "<guid>", "Depth": "Basic" }, …]')
     }
-    await addPrivilegesRole(
+    await (kind === 'add' ? addPrivilegesRole : replacePrivilegesRole)(
       deps,
       caller,
       id,
