@@ -25,7 +25,12 @@ export { resolveTablePrivilege, type TablePrivilege } from './table-privilege.ts
 export { checkRecordAccess, type RecordFacts, type SecurityFacts } from './check-record-access.ts'
 export { securityRowsOf, type RecordQueries } from './security-rows.ts'
 export { accessDenied, rightAccess } from './record-access.ts'
-export { changeRights, OWNER_COLUMN, recordChangeAccess } from './record-change-access.ts'
+export {
+  changeRights,
+  OWNER_COLUMN,
+  recordChangeAccess,
+  requireAssignOnCreate,
+} from './record-change-access.ts'
 export { grantAccess } from './grant-access.ts'
 export { modifyAccess } from './modify-access.ts'
 export { revokeAccess } from './revoke-access.ts'

@@ -71,3 +71,22 @@ function readScope(caller: Caller, table: TableDef): RecordScope | undefined {
     throw e
   }
 }
+
+/**
+ * Creating a record owned by someone else is an Assign (dataverse-spec §3): the caller must
+ * hold the Assign privilege on the table at some depth (the record is first its own).
+ *
+ * @throws AppError FORBIDDEN naming prvAssign<table>
+ */
+export function requireAssignOnCreate(
+  caller: Caller,
+  table: TableDef,
+  data: Readonly<Record<string, unknown>>,
+): void {
+  const owner = data[OWNER_COLUMN]
+  if (table.ownership !== 'user' || owner === undefined || owner === null) return
+  if (typeof owner === 'string' && owner.toLowerCase() === caller.systemUserId.toLowerCase()) {
+    return
+  }
+  rightAccess(caller, table, 'Assign')
+}

@@ -83,6 +83,7 @@ describe('Append, Append To and Assign through the Web API', () => {
       ['Read', 'systemuser', 8],
     ])
     const editor = await role('Editor', [
+      ['Create', 'account', 8],
       ['Read', 'account', 8],
       ['Write', 'account', 8],
       ['AppendTo', 'account', 8],
@@ -273,6 +274,25 @@ describe('Append, Append To and Assign through the Web API', () => {
     for (const name of ['RetrieveRolePrivilegesRole', 'RetrieveUserPrivileges']) {
       assert.match(xml, new RegExp(`<Function Name="${name}" IsBound="true">`))
     }
+  })
+
+  it('create owned by someone else needs the Assign privilege', async () => {
+    const forBob = { name: 'For Bob', 'ownerid@odata.bind': `/systemusers(${key('bob')})` }
+    const refused = await f.call('POST', 'accounts', { body: forBob, caller: cal })
+    assert.equal(refused.status, 403)
+    assert.match(refused.error?.message ?? '', /missing prvAssignaccount privilege/)
+    const own = await f.call('POST', 'accounts', {
+      body: { name: 'Cal Co', 'ownerid@odata.bind': `/systemusers(${key('cal')})` },
+      caller: cal,
+    })
+    assert.equal(own.status, 204)
+    // Create is checked on the new row too: at User depth, ann can't create bob's record.
+    const outside = await f.call('POST', 'accounts', { body: forBob, caller: ann })
+    assert.equal(outside.status, 400)
+    const given = await f.call('POST', 'accounts', { body: forBob })
+    assert.equal(given.status, 204)
+    const created = await f.app.records.retrieveRecord(f.env.id, 'account', entityIdOf(given))
+    assert.equal(created['ownerid'], key('bob'))
   })
 
   it('Assign moves a record between scopes on the next request', async () => {

@@ -4,6 +4,7 @@ import {
   changeRights,
   OWNER_COLUMN,
   recordChangeAccess,
+  requireAssignOnCreate,
   rightAccess,
   type Right,
 } from '../../authz/index.ts'
@@ -12,7 +13,8 @@ import type { Operation } from './operation.ts'
 
 /**
  * The caller's scope for a create or update with `data` (authz recordChangeAccess): Create /
- * Write, plus Append when a lookup is set and Assign when the owner changes, in one predicate.
+ * Write, plus Append when a lookup is set and Assign when the owner changes, in one predicate;
+ * a create owned by someone else needs the Assign privilege.
  *
  * @throws AppError FORBIDDEN when one of the privileges is held at no depth (0x80040220)
  */
@@ -22,6 +24,7 @@ export function changeScope(
   operation: 'create' | 'update',
   data: Readonly<Record<string, unknown>>,
 ): RecordScope | undefined {
+  if (operation === 'create') requireAssignOnCreate(op.api.caller, table, data)
   return recordChangeAccess(op.api.caller, table, operation, changeRights(table, data, operation))
 }
 
