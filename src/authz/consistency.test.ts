@@ -348,4 +348,53 @@ describe('authorization consistency: random worlds (fast-check)', () => {
       { numRuns: 50 },
     )
   })
+
+  it('after Assign (ownerid changes, the business unit follows), the same three agree', async () => {
+    const withAssigns = worldArbitrary.chain((world) => {
+      const owners = [
+        ...world.users.map((u) => u.name),
+        ...world.teams.map((t) => t.name),
+        'rootteam',
+      ]
+      const records = world.records.map((r) => r.name)
+      const assigns =
+        records.length === 0
+          ? fc.constant([] as [string, string][])
+          : fc.array(fc.tuple(fc.constantFrom(...records), fc.constantFrom(...owners)), {
+              maxLength: 4,
+            })
+      return assigns.map((list) => ({ world, assigns: list }))
+    })
+    await fc.assert(
+      fc.asyncProperty(withAssigns, ({ world, assigns }) =>
+        withFixture(async (f) => {
+          const e = envOf(f)
+          const loaded = await loadWorld(e, world)
+          const id = (n: string) => loaded.id.get(n) ?? ''
+          const owner = new Map(world.records.map((r) => [r.name, r.owner]))
+          for (const [record, to] of assigns) {
+            await f.service.updateRecord(
+              f.env,
+              'account',
+              id(record),
+              { ownerid: id(to) },
+              { actorId: f.ids.systemUserId },
+            )
+            owner.set(record, to)
+          }
+          const assigned: World = {
+            ...world,
+            records: world.records.map((r) => ({ ...r, owner: owner.get(r.name) ?? r.owner })),
+          }
+          const account = await f.service.getTable(f.env, 'account')
+          const seen = await observe(e, assigned, loaded, account)
+          assert.deepEqual(seen.sql, seen.oracle, 'SQL scope vs oracle')
+          assert.deepEqual(seen.perRecord, seen.oracle, 'per-record check vs oracle')
+          assert.deepEqual(seen.narrow, seen.oracle)
+          assert.deepEqual(seen.broad, seen.oracle)
+        }),
+      ),
+      { numRuns: 25 },
+    )
+  })
 })

@@ -24,7 +24,13 @@ export {
 export { resolveTablePrivilege, type TablePrivilege } from './table-privilege.ts'
 export { checkRecordAccess, type RecordFacts, type SecurityFacts } from './check-record-access.ts'
 export { securityRowsOf, type RecordQueries } from './security-rows.ts'
-export { rightAccess } from './record-access.ts'
+export { accessDenied, rightAccess } from './record-access.ts'
+export {
+  changeRights,
+  OWNER_COLUMN,
+  recordChangeAccess,
+  requireAssignOnCreate,
+} from './record-change-access.ts'
 export { grantAccess } from './grant-access.ts'
 export { modifyAccess } from './modify-access.ts'
 export { revokeAccess } from './revoke-access.ts'
@@ -33,3 +39,17 @@ export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
 export { hasTaskPrivilege } from './has-task-privilege.ts'
 export { readSecurityVersion } from './read-security-version.ts'
+export { assignRole } from './assign-role.ts'
+export { unassignRole } from './unassign-role.ts'
+export type { RolePrincipal } from './role-assignment-support.ts'
+export { createBusinessUnit } from './create-business-unit.ts'
+export { moveBusinessUnit } from './move-business-unit.ts'
+export { deleteBusinessUnit } from './delete-business-unit.ts'
+export { createTeam } from './create-team.ts'
+export { addTeamMembers } from './add-team-members.ts'
+export { removeTeamMembers } from './remove-team-members.ts'
+export { addPrivilegesRole } from './add-privileges-role.ts'
+export { removePrivilegeRole } from './remove-privilege-role.ts'
+export { retrieveRolePrivileges, type RolePrivilegeEntry } from './retrieve-role-privileges.ts'
+export { retrieveUserPrivileges } from './retrieve-user-privileges.ts'
+export { replacePrivilegesRole } from './replace-privileges-role.ts'

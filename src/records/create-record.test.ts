@@ -121,8 +121,17 @@ describe('record create, retrieve, update, delete', () => {
       f.service.createRecord(f.env, 'account', { ownerid: f.ids.businessUnitId }, { actorId }),
       (e: AppError) => e.code === 'RECORD_INVALID' && e.details[0]?.path === 'ownerid',
     )
+    // An update of the owner (Assign; the right is authz's) moves the business unit with it.
+    await f.service.updateRecord(f.env, 'account', id, { ownerid: actorId }, { actorId })
+    const assigned = await f.service.retrieveRecord(f.env, 'account', id)
+    assert.equal(assigned['ownerid'], actorId)
+    assert.equal(assigned['owningbusinessunit'], f.ids.businessUnitId)
     await assert.rejects(
-      f.service.updateRecord(f.env, 'account', id, { ownerid: actorId }, { actorId }),
+      f.service.updateRecord(f.env, 'account', id, { ownerid: null }, { actorId }),
+      (e: AppError) => e.code === 'RECORD_INVALID' && e.details[0]?.path === 'ownerid',
+    )
+    await assert.rejects(
+      f.service.updateRecord(f.env, 'account', id, { ownerid: f.ids.businessUnitId }, { actorId }),
       (e: AppError) => e.code === 'RECORD_INVALID' && e.details[0]?.path === 'ownerid',
     )
   })

@@ -94,7 +94,8 @@ export async function insertRow(trx: EnvDb, table: TableDef, row: StorageRow): P
 }
 
 /** The business unit of an owner (systemuser or team); the root business unit otherwise. */
-async function businessUnitOf(
+/** The business unit of an owner (systemuser or team): a record's owningbusinessunit. */
+export async function businessUnitOf(
   trx: EnvDb,
   ownerTable: TableDef | undefined,
   ownerId: string,

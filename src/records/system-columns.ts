@@ -15,7 +15,7 @@ export const COMMON_SYSTEM_COLUMNS = [
 /** Extra system columns of user-owned tables. */
 export const OWNER_COLUMNS = ['ownerid', 'owningbusinessunit'] as const
 
-/** System columns a client may write: state and status always, ownerid on create only. */
+/** System columns a client may write: state, status and ownerid (an update of it is Assign). */
 export const CLIENT_WRITABLE_SYSTEM_COLUMNS: ReadonlySet<string> = new Set([
   'statecode',
   'statuscode',

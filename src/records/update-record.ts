@@ -3,6 +3,8 @@ import { parseGuid } from '../shared/ids.ts'
 import { sealRow } from './cells/seal-row.ts'
 import { checkActor } from './internal/actor.ts'
 import { checkLookups } from './internal/check-lookups.ts'
+import { recordInvalid } from './internal/record-invalid.ts'
+import { businessUnitOf } from './create-record.ts'
 import { composeFullName, needsNameParts } from './internal/compose-full-name.ts'
 import { nowText, type RecordsContext } from './internal/context.ts'
 import { encodeRecord } from './internal/encode-record.ts'
@@ -57,7 +59,16 @@ export async function updateRecord(
     if (expected !== undefined && expected !== currentVersion) throw mismatch()
     composeFullName(table, row, current)
     const actor = await checkActor(trx, catalog, options.actorId)
-    await checkLookups(trx, catalog, table, row)
+    const lookups = await checkLookups(trx, catalog, table, row)
+    const owner = row.get('ownerid')
+    if (table.ownership === 'user' && owner !== undefined) {
+      // Assign: the owning business unit follows the new owner (dataverse-spec §3).
+      if (owner === null) throw recordInvalid('ownerid', 'a record must have an owner')
+      row.set(
+        'owningbusinessunit',
+        await businessUnitOf(trx, lookups.get('ownerid'), String(owner)),
+      )
+    }
     const version = await nextVersion(trx)
     row.set('modifiedon', nowText(ctx.clock))
     row.set('modifiedby', actor)

@@ -1,6 +1,7 @@
 import type { TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
-import { entityData, scopeFor, withScope, type Operation } from './operation.ts'
+import { changeScope } from './change-access.ts'
+import { entityData, withScope, type Operation } from './operation.ts'
 import { parseExpand } from './parse-expand.ts'
 import { entityIdHeader } from './response-headers.ts'
 import { readEntity, singleRecordOptions } from './retrieve-entity.ts'
@@ -16,7 +17,7 @@ export async function createEntity(op: Operation, table: TableDef): Promise<ODat
   const data = await entityData(op, table, op.req.body)
   const id = await op.records.createRecord(op.env, table.name, data, {
     actorId: op.api.caller.systemUserId,
-    ...withScope(scopeFor(op, table, 'create')),
+    ...withScope(changeScope(op, table, 'create', data)),
   })
   return represent(op, table, id, 204, 201, options)
 }

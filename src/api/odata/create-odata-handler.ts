@@ -18,6 +18,23 @@ import { queryCollection } from './query-collection.ts'
 import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
+import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
+import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
+import { ROLE_OPERATIONS, roleOperation } from './role-privilege-actions.ts'
+import {
+  RETRIEVE_USER_PRIVILEGES,
+  retrieveUserPrivilegesFunction,
+} from './retrieve-user-privileges-function.ts'
+import {
+  TEAM_ACTIONS,
+  TEAM_MEMBERSHIP,
+  teamMembersAction,
+  teamMembershipRef,
+} from './team-members.ts'
+import {
+  RETRIEVE_PRINCIPAL_ACCESS,
+  retrievePrincipalAccessFunction,
+} from './retrieve-principal-access-function.ts'
 import { retrieveSharedPrincipalsAndAccessFunction, sharingAction } from './sharing-actions.ts'
 import { upsertEntity } from './upsert-entity.ts'
 import { whoAmI } from './who-am-i.ts'
@@ -97,7 +114,11 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
   if (first.key === undefined) {
     if (second === undefined) {
       if (method === 'GET') return queryCollection(op, table)
-      if (method === 'POST') return createEntity(op, table)
+      if (method === 'POST') {
+        return table.name === 'businessunit'
+          ? createBusinessUnitEntity(op, table)
+          : createEntity(op, table)
+      }
       throw methodNotAllowed(method, 'an entity set')
     }
     if (second.name === '$count' && second.key === undefined && third === undefined) {
@@ -135,10 +156,35 @@ async function routeRecord(
       case 'PATCH':
         return upsertEntity(op, table, key)
       case 'DELETE':
-        return deleteEntity(op, table, id)
+        return table.name === 'businessunit'
+          ? deleteBusinessUnitEntity(op, table, id)
+          : deleteEntity(op, table, id)
       default:
         throw methodNotAllowed(method, 'a record')
     }
+  }
+  if (second.name in ROLE_ASSOCIATIONS && third?.name === '$ref' && third.key === undefined) {
+    return roleAssociation(op, table, id, second.name, second.key)
+  }
+  if (second.name in TEAM_ACTIONS && third === undefined && (second.key ?? '') === '') {
+    return teamMembersAction(op, table, id, second.name)
+  }
+  if (second.name === TEAM_MEMBERSHIP && third?.name === '$ref' && third.key === undefined) {
+    return teamMembershipRef(op, table, id, second.key)
+  }
+  if (second.name in ROLE_OPERATIONS && third === undefined && (second.key ?? '') === '') {
+    return roleOperation(op, table, id, second.name)
+  }
+  if (
+    second.name === RETRIEVE_USER_PRIVILEGES &&
+    third === undefined &&
+    (second.key ?? '') === ''
+  ) {
+    return retrieveUserPrivilegesFunction(op, table, id)
+  }
+  if (second.name === RETRIEVE_PRINCIPAL_ACCESS && third === undefined) {
+    if (method !== 'GET') throw methodNotAllowed(method, second.name)
+    return retrievePrincipalAccessFunction(op, table, id, second.key)
   }
   if (second.key !== undefined) throw routeNotFound(second.name)
   if (third === undefined) {

@@ -1,3 +1,4 @@
+import { securityImports, securitySchema } from './csdl-security.ts'
 import { maxLengthOf, precisionOf, type ColumnDef, type TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
 import { edmType, propertyName } from './edm-type.ts'
@@ -81,7 +82,8 @@ function entitySet(table: TableDef, tables: readonly TableDef[]): string {
 
 /**
  * GET $metadata: the CSDL (OData 4.0 XML) of the environment's tables in the namespace
- * Microsoft.Dynamics.CRM (alias mscrm), with the WhoAmI function (dataverse-spec §7).
+ * Microsoft.Dynamics.CRM (alias mscrm), with the WhoAmI function (dataverse-spec §7) and the
+ * security model's sharing actions and functions (csdl-security.ts).
  */
 export async function csdl(op: Operation): Promise<ODataResponse> {
   const tables = await op.tables()
@@ -97,9 +99,11 @@ export async function csdl(op: Operation): Promise<ODataResponse> {
     '<Property Name="OrganizationId" Type="Edm.Guid" Nullable="false"/>',
     '</ComplexType>',
     '<Function Name="WhoAmI"><ReturnType Type="mscrm.WhoAmIResponse" Nullable="false"/></Function>',
+    ...securitySchema(),
     '<EntityContainer Name="System">',
     ...tables.map((t) => entitySet(t, tables)),
     '<FunctionImport Name="WhoAmI" Function="mscrm.WhoAmI" IncludeInServiceDocument="false"/>',
+    ...securityImports(),
     '</EntityContainer>',
     '</Schema>',
     '</edmx:DataServices>',

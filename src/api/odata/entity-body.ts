@@ -40,10 +40,12 @@ export async function parseEntityBody(
   schema: EntityBodySchema,
   tableBySet: (set: string) => Promise<TableDef | undefined>,
   /**
-   * Whether the caller may see record `id` of `table`. A bound record the caller can't see is
-   * refused exactly like one that doesn't exist, so binding can't probe for existence.
+   * Whether the caller may bind `column` to record `id` of `table`. A bound record the caller
+   * can't see is refused exactly like one that doesn't exist, so binding can't probe for
+   * existence; it may also throw (a 403 for a missing Append To right).
    */
-  canSee: (table: TableDef, id: string) => Promise<boolean> = () => Promise.resolve(true),
+  canSee: (table: TableDef, id: string, column: ColumnDef) => Promise<boolean> = () =>
+    Promise.resolve(true),
   /**
    * The id of the record a bind URL's key addresses (a GUID or an alternate key), undefined
    * when no record has that alternate key. Default: GUID keys only.
@@ -83,7 +85,7 @@ export async function parseEntityBody(
       let id: string | null = null
       if (key !== null && target !== undefined) {
         const found = await resolveKey(target, key)
-        if (found === undefined || !(await canSee(target, found))) {
+        if (found === undefined || !(await canSee(target, found, column))) {
           throw new AppError(
             'RECORD_INVALID',
             `Column '${column.name}': refers to a record that does not exist.`,

@@ -5,6 +5,7 @@ import { AppError } from '../../shared/errors.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
 import type { ApiRequestContext, ODataRequest } from '../context.ts'
 import type { ODataLimits, RecordsApi } from './deps.ts'
+import { canBind } from './change-access.ts'
 import { parseEntityBody, type EntityBodySchema } from './entity-body.ts'
 import { routeNotFound } from './odata-errors.ts'
 import type { Preferences } from './prefer.ts'
@@ -61,7 +62,7 @@ export async function entityData(
     body,
     op.bodySchema,
     async (set) => (await op.tables()).find((t) => t.entitySetName === set),
-    (target, id) => visible(op, target, id),
+    (target, id, column) => canBind(op, column, target, id),
     async (target, key) => (await resolveRecordKey(op, target, key)).id,
   )
 }

@@ -3,7 +3,8 @@ import type { TableDef } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
 import { withDataverseNotFound } from './odata-errors.ts'
-import { entityData, scopeFor, withScope, type Operation } from './operation.ts'
+import { changeScope, requireChangeRights } from './change-access.ts'
+import { entityData, withScope, type Operation } from './operation.ts'
 import { resolvePropertySegment } from './resolve-property.ts'
 import { withVersionMismatch } from './upsert-entity.ts'
 
@@ -22,14 +23,16 @@ export async function updateOne(
   id: string,
   data: Readonly<Record<string, unknown>>,
 ): Promise<ODataResponse> {
-  await withDataverseNotFound(table.name, id, () =>
-    withVersionMismatch(() =>
+  const scope = changeScope(op, table, 'update', data)
+  await withDataverseNotFound(table.name, id, async () => {
+    await requireChangeRights(op, table, id, data)
+    return withVersionMismatch(() =>
       op.records.updateRecord(op.env, table.name, id, data, {
         actorId: op.api.caller.systemUserId,
-        ...withScope(scopeFor(op, table, 'update')),
+        ...withScope(scope),
       }),
-    ),
-  )
+    )
+  })
   return { status: 204, headers: {} }
 }
 

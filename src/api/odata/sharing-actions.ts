@@ -8,6 +8,7 @@ import {
   type PrincipalType,
 } from '../../authz/index.ts'
 import { AppError } from '../../shared/errors.ts'
+import type { TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
 import { entitySet, type Operation } from './operation.ts'
 
@@ -118,7 +119,7 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
  * The `Target=@alias` (or inline) parameter of a function: `{'@odata.id':'accounts(<id>)'}`,
  * single or double quoted, the id relative or absolute.
  */
-function targetParameter(op: Operation, key: string | undefined): string {
+export function targetParameter(op: Operation, key: string | undefined): string {
   const match = /^Target=(.{1,2048})$/.exec(key ?? '')
   let text = match?.[1]
   if (text?.startsWith('@') === true) text = op.req.query[text]
@@ -135,6 +136,23 @@ function targetParameter(op: Operation, key: string | undefined): string {
 }
 
 /**
+ * The record a function's `Target` parameter names: its table (by entity set) and id.
+ *
+ * @throws AppError VALIDATION, ROUTE_NOT_FOUND (entity set)
+ */
+export async function targetRecord(
+  op: Operation,
+  key: string | undefined,
+): Promise<{ readonly table: TableDef; readonly id: string }> {
+  const ref = /^([A-Za-z_][A-Za-z0-9_]{0,127})\((.{1,64})\)$/.exec(targetParameter(op, key))
+  const id = ref?.[2]?.replace(/^'(.*)'$/, '$1')
+  if (ref?.[1] === undefined || id === undefined || !GUID.test(id)) {
+    throw invalid('Target', 'expected <entity set>(<id>)')
+  }
+  return { table: await entitySet(op, ref[1]), id }
+}
+
+/**
  * GET RetrieveSharedPrincipalsAndAccess(Target=@tid)?@tid={'@odata.id':'accounts(<id>)'}: every
  * principal the record is shared with and its rights (dataverse-spec §3 Sharing).
  *
@@ -144,12 +162,7 @@ export async function retrieveSharedPrincipalsAndAccessFunction(
   op: Operation,
   key: string | undefined,
 ): Promise<ODataResponse> {
-  const ref = /^([A-Za-z_][A-Za-z0-9_]{0,127})\((.{1,64})\)$/.exec(targetParameter(op, key))
-  const id = ref?.[2]?.replace(/^'(.*)'$/, '$1')
-  if (ref?.[1] === undefined || id === undefined || !GUID.test(id)) {
-    throw invalid('Target', 'expected <entity set>(<id>)')
-  }
-  const table = await entitySet(op, ref[1])
+  const { table, id } = await targetRecord(op, key)
   const shares = await retrieveSharedPrincipalsAndAccess(
     { records: op.records, env: op.env },
     op.api.caller,

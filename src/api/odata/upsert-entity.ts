@@ -4,6 +4,7 @@ import type { ODataResponse } from '../context.ts'
 import { represent } from './create-entity.ts'
 import { parseCondition, type Condition } from './etag.ts'
 import { recordNotFound, withDataverseNotFound } from './odata-errors.ts'
+import { changeScope, requireChangeRights } from './change-access.ts'
 import { entityData, scopeFor, visible, withScope, type Operation } from './operation.ts'
 import { keyNotFound, type ResolvedKey } from './resolve-key.ts'
 import { singleRecordOptions } from './retrieve-entity.ts'
@@ -89,17 +90,22 @@ export async function upsertEntity(
       op.env,
       table.name,
       { ...changes, [table.primaryIdColumn]: id },
-      { actorId: op.api.caller.systemUserId, ...withScope(scopeFor(op, table, 'create')) },
+      {
+        actorId: op.api.caller.systemUserId,
+        ...withScope(changeScope(op, table, 'create', changes)),
+      },
     )
     return represent(op, table, id, 204, 201, options)
   }
   const update = async (): Promise<ODataResponse> => {
     const version = expectedVersion(ifMatch)
+    const scope = changeScope(op, table, 'update', changes)
+    await requireChangeRights(op, table, id, changes)
     await withVersionMismatch(() =>
       op.records.updateRecord(op.env, table.name, id, changes, {
         actorId: op.api.caller.systemUserId,
         ...(version === undefined ? {} : { ifVersion: version }),
-        ...withScope(scopeFor(op, table, 'update')),
+        ...withScope(scope),
       }),
     )
     return represent(op, table, id, 204, 200, options)
@@ -174,7 +180,10 @@ async function createByKey(
         ...values,
         ...(typeof givenId === 'string' ? { [table.primaryIdColumn]: givenId } : {}),
       },
-      { actorId: op.api.caller.systemUserId, ...withScope(scopeFor(op, table, 'create')) },
+      {
+        actorId: op.api.caller.systemUserId,
+        ...withScope(changeScope(op, table, 'create', { ...changes, ...values })),
+      },
     )
   } catch (e) {
     if (e instanceof AppError && e.code === 'RECORD_DUPLICATE') throw alreadyExists()

@@ -27,6 +27,17 @@ import { policyAddEnv, policyCreate, policyList, policyRemoveEnv } from './polic
 import { quickstart } from './quickstart.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
+import { recordAccess, recordShare, recordUnshare } from './record-share.ts'
+import {
+  roleAddPrivilege,
+  roleAssign,
+  roleList,
+  roleRemovePrivilege,
+  roleShow,
+  roleUnassign,
+} from './role.ts'
+import { buCreate, buDelete, buList, buMove } from './bu.ts'
+import { teamAddMember, teamCreate, teamList, teamRemoveMember } from './team.ts'
 import {
   columnAdd,
   columnDecrypt,
@@ -84,6 +95,23 @@ export const COMMANDS: readonly Command[] = [
   recordList,
   recordUpdate,
   recordDelete,
+  recordShare,
+  recordUnshare,
+  recordAccess,
+  roleList,
+  roleShow,
+  roleAddPrivilege,
+  roleRemovePrivilege,
+  buCreate,
+  buList,
+  buMove,
+  buDelete,
+  teamCreate,
+  teamList,
+  teamAddMember,
+  teamRemoveMember,
+  roleAssign,
+  roleUnassign,
   appCreate,
   appList,
   appDelete,

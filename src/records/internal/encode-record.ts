@@ -60,9 +60,6 @@ function checkWritable(table: TableDef, column: ColumnDef, mode: 'create' | 'upd
   if (!CLIENT_WRITABLE_SYSTEM_COLUMNS.has(column.name)) {
     throw recordInvalid(column.name, "maintained by the platform; it can't be written")
   }
-  if (column.name === 'ownerid' && mode === 'update') {
-    throw recordInvalid(column.name, 'the owner can only be set when the record is created')
-  }
   if (table.ownership === 'organization' && column.name === 'ownerid') {
     throw recordInvalid(column.name, 'organization-owned records have no owner')
   }

@@ -1,0 +1,66 @@
+import { AppError } from '../shared/errors.ts'
+import type { Caller } from './caller.ts'
+import {
+  checkDepth,
+  editableRole,
+  knownPrivileges,
+  privilegeOf,
+  storedPrivileges,
+} from './role-privilege-support.ts'
+import type { SharingDeps } from './share-support.ts'
+
+/**
+ * ReplacePrivilegesRole: the role's stored privileges become exactly `privileges`, in one
+ * transaction; effective on the next request. Custom roles only: a predefined role's template
+ * rule can't be replaced (copy the role instead, docs/authz.md §3). Needs prvWriterole.
+ *
+ * @throws AppError FORBIDDEN, RECORD_NOT_FOUND (role), VALIDATION (privilege, depth, role)
+ */
+export async function replacePrivilegesRole(
+  deps: SharingDeps,
+  caller: Caller,
+  roleId: string,
+  privileges: readonly { readonly privilege: string; readonly depth: number }[],
+): Promise<void> {
+  await deps.records.transaction(deps.env, async (records) => {
+    const tx = { records, env: deps.env }
+    const role = await editableRole(tx, caller, roleId)
+    if (role.templateId !== undefined) {
+      throw new AppError(
+        'VALIDATION',
+        `'${role.name}' is a predefined role: its privileges can be added to, not replaced; copy it into a custom role.`,
+        { details: [{ path: 'roleid', message: 'a predefined role' }] },
+      )
+    }
+    const known = await knownPrivileges(tx)
+    const wanted = new Map<string, number>()
+    for (const { privilege, depth } of privileges) {
+      const p = privilegeOf(known, privilege)
+      wanted.set(p.id, checkDepth(p, depth))
+    }
+    const actor = { actorId: caller.systemUserId }
+    for (const [privilegeId, row] of await storedPrivileges(tx, role.id)) {
+      const depth = wanted.get(privilegeId)
+      if (depth === undefined) {
+        await records.deleteRecord(deps.env, 'roleprivileges', row.rowId, actor)
+      } else if (depth !== row.depth) {
+        await records.updateRecord(
+          deps.env,
+          'roleprivileges',
+          row.rowId,
+          { privilegedepthmask: depth },
+          actor,
+        )
+      }
+      wanted.delete(privilegeId)
+    }
+    for (const [privilegeId, depth] of wanted) {
+      await records.createRecord(
+        deps.env,
+        'roleprivileges',
+        { roleid: role.id, privilegeid: privilegeId, privilegedepthmask: depth },
+        actor,
+      )
+    }
+  })
+}
