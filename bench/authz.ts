@@ -41,15 +41,7 @@ import { cryptoRandom } from '../src/shared/random.ts'
 import { Secret } from '../src/shared/secret.ts'
 import { createEnvironmentDatabases, type EnvDb } from '../src/storage/index.ts'
 import { openEncryptedDatabase } from '../src/storage/sqlite/open-encrypted-database.ts'
-import { ISSUE_SHAPE, seedAuthzWorld } from './authz-world.ts'
-
-/** Realistic list filters: the "Active Accounts" view, a name prefix (10 %), a range (10 %). */
-const defaultFilters = (rows: number) => [
-  'statecode eq 0',
-  // Names are 'Account 0000000'…: the second tenth of them, whatever --rows is.
-  `startswith(name,'Account ${'0'.repeat(Math.max(0, 7 - Math.round(Math.log10(rows))))}1')`,
-  'numberofemployees ge 9000',
-]
+import { benchFilters, ISSUE_SHAPE, seedAuthzWorld } from './authz-world.ts'
 
 const { values } = parseArgs({
   options: {
@@ -65,7 +57,7 @@ const { values } = parseArgs({
     'no-branches': { type: 'boolean', default: false },
   },
 })
-const filters = values.filter ?? defaultFilters(Number(values.rows))
+const filters = values.filter ?? benchFilters(Number(values.rows))
 const log = (s: string) => process.stderr.write(s + '\n')
 const dir = mkdtempSync(join(tmpdir(), 'sr-bench-authz-'))
 const key = new Uint8Array(randomBytes(32))
@@ -93,10 +85,10 @@ const databases = createEnvironmentDatabases({
       const stmt = prepare(text)
       if (!/^select .* from "account"/s.test(text)) return stmt
       const all = stmt.all.bind(stmt)
-      stmt.all = ((...params: unknown[]) => {
+      stmt.all = (...params: unknown[]) => {
         lastQuery = { sql: text, params: params.flat() }
-        return all(...(params as []))
-      }) as typeof stmt.all
+        return all(...params)
+      }
       return stmt
     }) as typeof raw.prepare
     return raw
@@ -241,8 +233,8 @@ try {
     const visit = (eb: DynamicExpressionBuilder): Expression<SqlBool> =>
       sql<SqlBool>`_bench_visit(${eb.ref(`${t.name}.rowid`)})`
     const filter = options.filter === undefined ? undefined : compileFilter(options.filter, t)
-    const { filter: _omitted, ...unfiltered } = options
-    void _omitted
+    const unfiltered: ParsedQueryOptions = { ...options }
+    delete (unfiltered as { filter?: unknown }).filter
     const counting: RecordScope = {
       where: (eb, tt) => eb.and([visit(eb), ...(scope === undefined ? [] : [scope.where(eb, tt)])]),
       ...(scope?.branches === undefined
