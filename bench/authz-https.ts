@@ -33,6 +33,8 @@ const { values } = parseArgs({
     rows: { type: 'string', default: String(ISSUE_SHAPE.rows) },
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
+    // storage.pageCacheKiB of the server (default: the product's default).
+    'page-cache-kib': { type: 'string' },
     // Latency is the question (p99 ≤ 20 ms): one connection, so queueing doesn't hide it.
     connections: { type: 'string', default: '1' },
     filter: { type: 'string', multiple: true },
@@ -69,8 +71,12 @@ try {
   const settingsFile = join(dataDir, 'strongroom.json')
   const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as {
     server: Record<string, unknown>
+    storage?: Record<string, unknown>
   }
   settings.server['port'] = port
+  if (values['page-cache-kib'] !== undefined) {
+    settings.storage = { ...settings.storage, pageCacheKiB: Number(values['page-cache-kib']) }
+  }
   writeFileSync(settingsFile, JSON.stringify(settings))
   const app = await openStrongroom(loadConfig({ env: masterEnv, dataDir, cwd: root }), deps)
   await createTenant(app.control, { name: 'bench', actor: 'bench' })
@@ -246,6 +252,8 @@ try {
       rows: Number(values.rows),
       rounds,
       seconds: Number(values.seconds),
+      pageCacheKiB:
+        values['page-cache-kib'] === undefined ? 'default' : Number(values['page-cache-kib']),
       connections: Number(values.connections),
       results,
     }) + '\n',
