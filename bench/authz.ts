@@ -10,11 +10,12 @@
  * (EXPLAIN QUERY PLAN). Ends with one JSON line.
  *
  * Rows scanned: better-sqlite3 exposes neither sqlite3_stmt_status nor scan status, so the
- * bench registers a counting SQL function on its connection and runs the statement once more
- * with `_bench_visit(rowid)` as the first WHERE term (the $filter moved after the scope, so
- * SQLite evaluates the counter on every row a loop reads, before any other non-index term):
- * the count is the number of table rows the statement read, in all its branches. The plan of
- * that statement is checked to be the timed one's.
+ * bench registers a SQL function on its connection that records the rowid it is given, and
+ * runs the statement once more with `_bench_visit(rowid)` as the first WHERE term and the
+ * $filter as `CASE WHEN _bench_visit(rowid) THEN <filter> END` after the scope: every row a
+ * loop reads is recorded before any non-index term can reject it (also in the sub-loops of a
+ * MULTI-INDEX OR). The figure is the number of distinct table rows the statement read, in
+ * all its branches; the plan of that statement is checked to be the timed one's.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -61,7 +62,8 @@ const filters = values.filter ?? benchFilters(Number(values.rows))
 const log = (s: string) => process.stderr.write(s + '\n')
 const dir = mkdtempSync(join(tmpdir(), 'sr-bench-authz-'))
 const key = new Uint8Array(randomBytes(32))
-let visited = 0
+/** Distinct rows (by rowid) read by the counting statement. */
+const visited = new Set<unknown>()
 /** The last statement over account that the records layer ran (its SQL and parameters). */
 let lastQuery: { sql: string; params: unknown[] } | undefined
 const databases = createEnvironmentDatabases({
@@ -75,8 +77,8 @@ const databases = createEnvironmentDatabases({
   onOpen: migrateEnvironmentDatabase,
   openFile: (...args) => {
     const raw = openEncryptedDatabase(...args)
-    raw.function('_bench_visit', { deterministic: false, varargs: true }, () => {
-      visited += 1
+    raw.function('_bench_visit', { deterministic: false }, (rowid: unknown) => {
+      visited.add(rowid)
       return 1
     })
     // Bench-only spy: remember the SQL and parameters of each account select, for its plan.
@@ -232,7 +234,14 @@ try {
   ): Promise<{ rows: number; plan: string[]; samePlan: boolean }> {
     const visit = (eb: DynamicExpressionBuilder): Expression<SqlBool> =>
       sql<SqlBool>`_bench_visit(${eb.ref(`${t.name}.rowid`)})`
-    const filter = options.filter === undefined ? undefined : compileFilter(options.filter, t)
+    const compiled = options.filter === undefined ? undefined : compileFilter(options.filter, t)
+    // CASE fixes the order: the row is recorded before the filter can reject it, also where
+    // SQLite pushes the filter into the sub-loops of a MULTI-INDEX OR.
+    const filter =
+      compiled === undefined
+        ? undefined
+        : (eb: DynamicExpressionBuilder): Expression<SqlBool> =>
+            sql<SqlBool>`case when ${visit(eb)} then ${compiled(eb)} else 0 end`
     const unfiltered: ParsedQueryOptions = { ...options }
     delete (unfiltered as { filter?: unknown }).filter
     const counting: RecordScope = {
@@ -258,12 +267,12 @@ try {
     await records.queryRecords(env, 'account', options, scope === undefined ? {} : { scope })
     const plan = await planOf()
     lastQuery = undefined
-    visited = 0
+    visited.clear()
     await records.queryRecords(env, 'account', unfiltered, {
       scope: counting,
       ...(filter === undefined ? {} : { where: filter }),
     })
-    const rows = visited
+    const rows = visited.size
     const countingPlan = await planOf()
     const shape = (lines: string[]) => lines.map((l) => l.replace(/ \(.*\)$/, ''))
     return {
