@@ -3,7 +3,13 @@
  * The world of bench/authz-world in a real data directory; `strongroom serve` in its own
  * process; autocannon (bench/load) drives `accounts?$filter=…&$top=50` with the token of an
  * application user bound to each bench caller (User, Business Unit, Parent: Child,
- * Organization) and of a System Administrator (no security filter: the floor). One JSON line.
+ * Organization) and of a System Administrator (no security filter: the floor), for each
+ * `--filter` (default: benchFilters). Rounds interleave the callers (the machine is shared and
+ * drifts): each round gives every caller `--seconds` of load after a warm-up, and each figure
+ * is the median over rounds. Per caller: p50 / p99 latency (autocannon, 1 ms resolution),
+ * req/s, the server process's CPU time per request (/proc/<pid>/stat) and the ratio to the
+ * floor. Rows scanned are not observable from outside the server: `npm run bench:authz` counts
+ * them for the same world and the same statements. One JSON line.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -20,15 +26,18 @@ import { createTenant } from '../src/control/tenants/create-tenant.ts'
 import { systemClock } from '../src/shared/clock.ts'
 import { silentLogger } from '../src/shared/logger.ts'
 import { cryptoRandom } from '../src/shared/random.ts'
-import { ISSUE_SHAPE, seedAuthzWorld } from './authz-world.ts'
+import { benchFilters, ISSUE_SHAPE, seedAuthzWorld } from './authz-world.ts'
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: String(ISSUE_SHAPE.rows) },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    // storage.pageCacheKiB of the server (default: the product's default).
+    'page-cache-kib': { type: 'string' },
     // Latency is the question (p99 ≤ 20 ms): one connection, so queueing doesn't hide it.
     connections: { type: 'string', default: '1' },
-    filter: { type: 'string', default: 'numberofemployees ge 9000' },
+    filter: { type: 'string', multiple: true },
   },
 })
 const log = (s: string) => process.stderr.write(s + '\n')
@@ -62,8 +71,12 @@ try {
   const settingsFile = join(dataDir, 'strongroom.json')
   const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as {
     server: Record<string, unknown>
+    storage?: Record<string, unknown>
   }
   settings.server['port'] = port
+  if (values['page-cache-kib'] !== undefined) {
+    settings.storage = { ...settings.storage, pageCacheKiB: Number(values['page-cache-kib']) }
+  }
   writeFileSync(settingsFile, JSON.stringify(settings))
   const app = await openStrongroom(loadConfig({ env: masterEnv, dataDir, cwd: root }), deps)
   await createTenant(app.control, { name: 'bench', actor: 'bench' })
@@ -171,26 +184,80 @@ try {
       })
       child.stdin?.end(JSON.stringify(job))
     })
-  const query = `accounts?$filter=${encodeURIComponent(values.filter)}&$top=50`
-  const url = `${String(ready['baseUrl'])}/bench/prod/api/data/v9.2/${query}`
-  const results: Record<string, Record<string, number>> = {}
-  for (const name of ['floor', 'user', 'businessUnit', 'parentChild', 'organization']) {
+  // Server CPU (user + system) in ms, from /proc (Linux); clock ticks are 100 per second.
+  const serverCpuMs = (): number => {
+    const fields = readFileSync(`/proc/${String(server.pid)}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  }
+  const median = (xs: readonly number[]) =>
+    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+  const names = ['floor', 'user', 'businessUnit', 'parentChild', 'organization']
+  const tokens = new Map<string, string>()
+  for (const name of names) {
     const c = clients[name]
-    if (c === undefined) continue
-    const headers = {
-      authorization: `Bearer ${await token(c)}`,
-      accept: 'application/json',
-      'odata-version': '4.0',
+    if (c !== undefined) tokens.set(name, await token(c))
+  }
+  const rounds = Number(values.rounds)
+  const results: Record<string, Record<string, Record<string, number>>> = {}
+  for (const filter of values.filter ?? benchFilters(Number(values.rows))) {
+    const query = `accounts?$filter=${encodeURIComponent(filter)}&$top=50`
+    const url = `${String(ready['baseUrl'])}/bench/prod/api/data/v9.2/${query}`
+    const jobOf = (name: string) => ({
+      url,
+      method: 'GET',
+      headers: {
+        authorization: `Bearer ${tokens.get(name) ?? ''}`,
+        accept: 'application/json',
+        'odata-version': '4.0',
+      },
+      connections: Number(values.connections),
+    })
+    log(`$filter=${filter}&$top=50`)
+    const samples = new Map(names.map((n) => [n, [] as Record<string, number>[]]))
+    for (const name of names) await load({ ...jobOf(name), seconds: 2 }) // warm-up: caches, JIT
+    for (let r = 0; r < rounds; r++) {
+      for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+        const cpu0 = serverCpuMs()
+        const res = await load({ ...jobOf(name), seconds: Number(values.seconds) })
+        const cpu = serverCpuMs() - cpu0
+        if ((res['non2xx'] ?? 0) > 0 || (res['errors'] ?? 0) > 0) {
+          throw new Error(`${name}: ${JSON.stringify(res)}`)
+        }
+        samples.get(name)?.push({ ...res, cpuMs: cpu / Math.max(1, res['total'] ?? 1) })
+      }
     }
-    const job = { url, method: 'GET', headers, connections: Number(values.connections) }
-    await load({ ...job, seconds: 2 }) // warm-up: caches, JIT
-    const r = await load({ ...job, seconds: Number(values.seconds) })
-    results[name] = r
-    log(`${name}: ${JSON.stringify(r)}`)
+    const of = (name: string, k: string) => median((samples.get(name) ?? []).map((x) => x[k] ?? 0))
+    const out: Record<string, Record<string, number>> = {}
+    for (const name of names) {
+      const p50 = of(name, 'p50')
+      const p99 = of(name, 'p99')
+      out[name] = {
+        p50,
+        p99,
+        rps: Math.round(of(name, 'rps')),
+        serverCpuMs: Number(of(name, 'cpuMs').toFixed(2)),
+        p50VsFloor: Number((p50 / Math.max(1, of('floor', 'p50'))).toFixed(2)),
+        p99VsFloor: Number((p99 / Math.max(1, of('floor', 'p99'))).toFixed(2)),
+      }
+      log(`  ${name}: ${JSON.stringify(out[name])}`)
+    }
+    results[filter] = out
   }
   server.kill('SIGTERM')
   await once(server, 'exit')
-  process.stdout.write(JSON.stringify({ rows: Number(values.rows), results }) + '\n')
+  process.stdout.write(
+    JSON.stringify({
+      rows: Number(values.rows),
+      rounds,
+      seconds: Number(values.seconds),
+      pageCacheKiB:
+        values['page-cache-kib'] === undefined ? 'default' : Number(values['page-cache-kib']),
+      connections: Number(values.connections),
+      results,
+    }) + '\n',
+  )
 } finally {
   rmSync(root, { recursive: true, force: true })
 }

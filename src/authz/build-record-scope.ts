@@ -26,6 +26,21 @@ export function scopePredicate(
   right: Right,
   form: ScopeForm = scopeFormOf(privilege),
 ): Expression<SqlBool> {
+  return eb.or(scopeTerms(eb, privilege, table, right, form))
+}
+
+/**
+ * The terms of scopePredicate, one per way of reaching a row (owner, Business Unit,
+ * Parent: Child, share); their OR is the predicate, and each is usable on its own as one
+ * branch of a union (docs/authz.md §5).
+ */
+export function scopeTerms(
+  eb: DynamicExpressionBuilder,
+  privilege: TablePrivilege,
+  table: TableDef,
+  right: Right,
+  form: ScopeForm,
+): Expression<SqlBool>[] {
   const col = (name: string) => eb.ref(`${table.name}.${name}`)
   const terms: Expression<SqlBool>[] = []
   if (privilege.owners.length > 0) terms.push(eb(col('ownerid'), 'in', privilege.owners))
@@ -67,7 +82,7 @@ export function scopePredicate(
         : eb.exists(shared(eb).where('_poa.objectid', '=', col(table.primaryIdColumn))),
     )
   }
-  return eb.or(terms)
+  return terms
 }
 
 /**
@@ -100,5 +115,12 @@ export function buildRecordScope(
   form: ScopeForm = scopeFormOf(privilege),
 ): RecordScope | undefined {
   if (privilege.global || table.ownership === 'organization') return undefined
-  return { where: (eb, t) => scopePredicate(eb, privilege, t, right, form) }
+  const where: RecordScope['where'] = (eb, t) => scopePredicate(eb, privilege, t, right, form)
+  const unitTerms = privilege.localBusinessUnits.length + privilege.deepBusinessUnits.length
+  if (form === 'broad' || unitTerms === 0) return { where }
+  // A narrow caller reaching business units: an ordered, limited query runs one select per
+  // term (docs/authz.md §5), so a unit's rows are walked in primary id order on
+  // (owningbusinessunit, <pk>) and the walk stops at $top, instead of every row of the unit
+  // being read and sorted.
+  return { where, branches: (eb, t) => scopeTerms(eb, privilege, t, right, form) }
 }

@@ -1,4 +1,5 @@
-import type { RecordOperations, TableDef } from '../records/index.ts'
+import { compileKeysetAfter, compileOrderBy, type OrderByItem } from '../query/index.ts'
+import type { RecordOperations, RecordScope, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import { AppError } from '../shared/errors.ts'
 import { buildRecordScope, type ScopeForm } from './build-record-scope.ts'
@@ -172,12 +173,16 @@ export async function observe(
   counts: Outcomes
   narrow: Outcomes
   broad: Outcomes
+  /** Each form paged through two rows at a time (keyset, ordered by name desc). */
+  pagedNarrow: Outcomes
+  pagedBroad: Outcomes
 }> {
   const sqlOut: Outcomes = {}
   const perRecordOut: Outcomes = {}
   const oracleOut: Outcomes = {}
   const countsOut: Outcomes = {}
   const formsOut: Record<ScopeForm, Outcomes> = { narrow: {}, broad: {} }
+  const pagedOut: Record<ScopeForm, Outcomes> = { narrow: {}, broad: {} }
   const rows = await e.records.queryRecords(
     e.env,
     'account',
@@ -201,6 +206,8 @@ export async function observe(
       countsOut,
       formsOut.narrow,
       formsOut.broad,
+      pagedOut.narrow,
+      pagedOut.broad,
     ]) {
       out[user.name] = { Read: [], Write: [] }
     }
@@ -217,7 +224,16 @@ export async function observe(
         ;(o[user.name] as Record<CheckedRight, readonly string[] | 'forbidden'>)[right] = v
       }
       if (forbidden) {
-        for (const o of [sqlOut, countsOut, formsOut.narrow, formsOut.broad]) set(o, 'forbidden')
+        for (const o of [
+          sqlOut,
+          countsOut,
+          formsOut.narrow,
+          formsOut.broad,
+          pagedOut.narrow,
+          pagedOut.broad,
+        ]) {
+          set(o, 'forbidden')
+        }
       } else {
         // Each SQL shape on its own, whichever recordAccess would pick for this caller.
         const privilege = resolveTablePrivilege(security, account, right)
@@ -230,6 +246,7 @@ export async function observe(
             { ...(s === undefined ? {} : { scope: s }), limit: 100_000 },
           )
           set(formsOut[form], r.records.map((x) => nameOf(x['accountid'])).sort())
+          set(pagedOut[form], (await pageThrough(e, account, s)).map(nameOf).sort())
         }
         const scoped = await e.records.queryRecords(
           e.env,
@@ -292,6 +309,45 @@ export async function observe(
     counts: countsOut,
     narrow: formsOut.narrow,
     broad: formsOut.broad,
+    pagedNarrow: pagedOut.narrow,
+    pagedBroad: pagedOut.broad,
+  }
+}
+
+/**
+ * The ids of the rows of `scope`, read two at a time ordered by name descending with keyset
+ * paging (as the Web API's skip token does): a scope with branches runs one ordered, limited
+ * select per branch (docs/authz.md §5), which this checks page by page.
+ */
+async function pageThrough(
+  e: Env,
+  account: TableDef,
+  scope: RecordScope | undefined,
+): Promise<string[]> {
+  const orderBy: OrderByItem[] = [{ column: 'name', direction: 'desc' }]
+  const terms = compileOrderBy(orderBy, account)
+  const ids: string[] = []
+  let last: Readonly<Record<string, unknown>> | undefined
+  for (;;) {
+    const page = await e.records.queryRecords(
+      e.env,
+      'account',
+      { count: false, select: ['accountid'], orderBy, top: 2 },
+      {
+        ...(scope === undefined ? {} : { scope }),
+        ...(last === undefined
+          ? {}
+          : {
+              where: compileKeysetAfter(
+                terms,
+                terms.map((t) => last?.[t.column]),
+              ),
+            }),
+      },
+    )
+    ids.push(...page.records.map((r) => String(r['accountid'])))
+    if (page.lastRow === undefined || page.records.length < 2) return ids
+    last = page.lastRow
   }
 }
 

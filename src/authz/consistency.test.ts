@@ -25,6 +25,8 @@ async function agree(f: RecordsFixture, world: World): Promise<Outcomes> {
   assert.deepEqual(seen.counts, seen.sql, '$count vs rows')
   assert.deepEqual(seen.narrow, seen.oracle, "the 'narrow' SQL shape vs oracle")
   assert.deepEqual(seen.broad, seen.oracle, "the 'broad' SQL shape vs oracle")
+  assert.deepEqual(seen.pagedNarrow, seen.oracle, "the 'narrow' shape paged by 2 vs oracle")
+  assert.deepEqual(seen.pagedBroad, seen.oracle, "the 'broad' shape paged by 2 vs oracle")
   return seen.sql
 }
 

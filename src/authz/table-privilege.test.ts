@@ -13,7 +13,7 @@ import {
   type Depth,
 } from './privileges.ts'
 import type { GrantAnchor, RoleGrant, SecurityContext } from './security-context.ts'
-import { scopeFormOf } from './build-record-scope.ts'
+import { buildRecordScope, scopeFormOf } from './build-record-scope.ts'
 import { resolveTablePrivilege } from './table-privilege.ts'
 import { hasTaskPrivilege } from './has-task-privilege.ts'
 
@@ -166,6 +166,28 @@ describe('resolveTablePrivilege', () => {
     const bare = read([grant(DEEP)])
     assert.equal(bare?.breadth, undefined)
     assert.equal(bare && scopeFormOf(bare), 'narrow')
+  })
+
+  it('branches (docs/authz.md §5): only for a narrow scope with a business unit term', () => {
+    const stats = (total: number, size: number) => ({
+      ...context([]),
+      businessUnits: { total, subtreeSize: new Map([[USER_BU, size]]) },
+    })
+    const scopeOf = (depth: Depth) => {
+      const p = resolveTablePrivilege(
+        { ...stats(100, 30), grants: [grant(depth)] },
+        ACCOUNT,
+        'Read',
+      )
+      return p && buildRecordScope(p, ACCOUNT, 'Read')
+    }
+    // Business Unit (narrow): owner and unit terms, each a branch.
+    assert.notEqual(scopeOf(LOCAL)?.branches, undefined)
+    // Parent: Child reaching 30 % (broad): the single statement walks the primary key.
+    assert.equal(scopeOf(DEEP)?.branches, undefined)
+    // User: the multi-index OR over its own rows (and shares) is already right.
+    assert.equal(scopeOf(BASIC)?.branches, undefined)
+    assert.equal(scopeOf(GLOBAL), undefined)
   })
 })
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { cryptoRandom } from '../shared/random.ts'
+import type { EnvDb } from '../storage/index.ts'
 import { createRecordsFixture, type RecordsFixture } from './internal/records-fixture.ts'
 import { migrateEnvironmentDatabase, SCHEMA_VERSION } from './migrate-environment-database.ts'
 import { provisionEnvironment } from './provision-environment.ts'
@@ -334,6 +335,52 @@ describe('provisionEnvironment failure', () => {
       await assert.rejects(f.service.provisionEnvironment(f.env, ''), { code: 'VALIDATION' })
       await assert.rejects(f.service.provisionEnvironment(f.env, 'x'.repeat(161)), {
         code: 'VALIDATION',
+      })
+    } finally {
+      await f.close()
+    }
+  })
+})
+
+describe('schema version 5: owningbusinessunit indexes carry the primary id', () => {
+  const indexColumns = async (db: EnvDb, index: string): Promise<string[]> => {
+    const { rows } = await sql<{
+      name: string
+    }>`select name from pragma_index_info(${index})`.execute(db)
+    return rows.map((r) => r.name)
+  }
+
+  it('provisions (owningbusinessunit, <primary id>) and rebuilds it on a version-4 database', async () => {
+    const f = await createRecordsFixture()
+    try {
+      await f.databases.use(f.env, async (db) => {
+        assert.deepEqual(await indexColumns(db, '_ix.account.owningbusinessunit'), [
+          'owningbusinessunit',
+          'accountid',
+        ])
+        // Turn the file back into what version 4 provisioned: the single-column index.
+        await sql`drop index "_ix.account.owningbusinessunit"`.execute(db)
+        await sql`create index "_ix.account.owningbusinessunit" on account (owningbusinessunit)`.execute(
+          db,
+        )
+        await sql`pragma user_version = 4`.execute(db)
+        await migrateEnvironmentDatabase(db)
+        const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
+        assert.equal(rows[0]?.user_version, BigInt(SCHEMA_VERSION))
+        assert.deepEqual(await indexColumns(db, '_ix.account.owningbusinessunit'), [
+          'owningbusinessunit',
+          'accountid',
+        ])
+        // Organization-owned tables have no such column, so no such index.
+        assert.deepEqual(await indexColumns(db, '_ix.businessunit.owningbusinessunit'), [])
+      })
+      // A table created later gets the same index.
+      const t = await f.service.createTable(f.env, { name: 'new_thing', ownership: 'user' })
+      await f.databases.use(f.env, async (db) => {
+        assert.deepEqual(await indexColumns(db, '_ix.new_thing.owningbusinessunit'), [
+          'owningbusinessunit',
+          t.primaryIdColumn,
+        ])
       })
     } finally {
       await f.close()

@@ -20,7 +20,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 interface Migration {
   readonly version: number
@@ -116,6 +116,12 @@ const MIGRATIONS: readonly Migration[] = [
     version: 4,
     up: migrateSecurityModel,
   },
+  {
+    // Version 5: the owningbusinessunit index of user-owned tables gains the primary id
+    // (issue #5 performance, docs/authz.md §5). Self-contained; renumber at merge if needed.
+    version: 5,
+    up: migrateBusinessUnitIndexes,
+  },
 ]
 
 /** The `_keys` metadata table: one row per alternate key; `columns` is a JSON array. */
@@ -205,6 +211,29 @@ async function migrateSecurityModel(trx: EnvDb, clock: Clock): Promise<void> {
     await insertRow(trx, roleTable, row)
   }
   await installSecuritySchema(trx)
+}
+
+/**
+ * Version 5: rebuilds `_ix.<table>.owningbusinessunit` as (owningbusinessunit, <primary id>) on
+ * every user-owned table, so a Business Unit scope walks one unit's rows in primary id order
+ * and stops at $top. Same name, so every other use of the lookup index is unchanged.
+ */
+async function migrateBusinessUnitIndexes(trx: EnvDb): Promise<void> {
+  const tables = await trx
+    .selectFrom('_tables')
+    .select(['name', 'primary_id'])
+    .where('ownership', '=', 'user')
+    .execute()
+  for (const t of tables) {
+    const table = String(t['name'])
+    const name = `_ix.${table}.owningbusinessunit`
+    await trx.schema.dropIndex(name).ifExists().execute()
+    await trx.schema
+      .createIndex(name)
+      .on(table)
+      .columns(['owningbusinessunit', String(t['primary_id'])])
+      .execute()
+  }
 }
 
 const readUserVersion = async (db: EnvDb): Promise<number> => {

@@ -17,6 +17,16 @@ export type RecordOperation = 'create' | 'retrieve' | 'update' | 'delete' | 'que
 export interface RecordScope {
   readonly where: (eb: DynamicExpressionBuilder, table: TableDef) => Expression<SqlBool>
   /**
+   * `where` split into predicates whose OR selects exactly the same rows. With two or more, a
+   * query (ORDER BY … LIMIT n) runs one ordered, limited select per branch, each on its own
+   * index, and keeps the first n of their union (docs/authz.md §5): an OR of terms on
+   * different indexes can't be walked in order, so SQLite would read every row they match.
+   */
+  readonly branches?: (
+    eb: DynamicExpressionBuilder,
+    table: TableDef,
+  ) => readonly Expression<SqlBool>[]
+  /**
    * The error for a record that exists but is outside the predicate. Without it such a record
    * is reported as RECORD_NOT_FOUND (and create as RECORD_INVALID), revealing nothing.
    */

@@ -40,9 +40,17 @@ async function createLookupIndex(trx: EnvDb, table: TableDef, column: ColumnDef)
     // collides with a table name (SQLite shares one namespace for both).
     .createIndex(`_ix.${table.name}.${column.name}`)
     .on(table.name)
-    .column(column.name)
+    .columns(indexColumnsOf(table, column))
     .execute()
 }
+
+/**
+ * The columns of a lookup's index: the column, and for owningbusinessunit also the primary id,
+ * so a security scope's Business Unit term walks one unit's rows in primary id order (the
+ * default $orderby) and stops at $top (docs/authz.md §5; schema version 5).
+ */
+export const indexColumnsOf = (table: TableDef, column: ColumnDef): string[] =>
+  column.name === 'owningbusinessunit' ? [column.name, table.primaryIdColumn] : [column.name]
 
 /**
  * Writes a new table: its `_tables` and `_columns` rows and the SQL table (STRICT, rowid, the
