@@ -33,3 +33,17 @@ export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
 export { hasTaskPrivilege } from './has-task-privilege.ts'
 export { readSecurityVersion } from './read-security-version.ts'
+export {
+  columnAccess,
+  filterColumns,
+  isSystemAdministrator,
+  maskRecord,
+  refuseUnreadableColumns,
+  refuseUnwritableColumns,
+  securedColumns,
+  type ColumnAccess,
+} from './column-access.ts'
+export { loadFieldPermissions, FIELD_PERMISSION_ALLOWED } from './load-field-permissions.ts'
+export { readColumnShares } from './read-column-shares.ts'
+export { withColumnSecurity, type ColumnSecuredOperations } from './with-column-security.ts'
+export type { FieldPermission } from './security-context.ts'

@@ -1,4 +1,6 @@
+import { installColumnSecuritySchema } from '../authz/install-column-security-schema.ts'
 import { installSecuritySchema } from '../authz/install-security-schema.ts'
+import { columnSecurityTables } from './column-security-tables.ts'
 import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
@@ -88,9 +90,10 @@ export async function provisionEnvironment(
       .insertInto('_env')
       .values(settings.map(([key, value]) => ({ key, value })))
       .execute()
-    const tables = new Map(standardTables().map((t) => [t.name, t]))
+    const tables = new Map([...standardTables(), ...columnSecurityTables()].map((t) => [t.name, t]))
     for (const table of tables.values()) await writeTable(trx, table, now)
     await installSecuritySchema(trx)
+    await installColumnSecuritySchema(trx)
     const seed = async (name: string, id: string, values: Record<string, unknown>) => {
       const table = tables.get(name) as TableDef
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))

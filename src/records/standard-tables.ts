@@ -80,7 +80,7 @@ export function systemUserRolesTable(): TableDef {
  * intersect and relationship tables): buildTableDef adds a name column, so it is dropped and
  * the id stands in as the primary name.
  */
-function intersectTable(
+export function intersectTable(
   name: string,
   entitySetName: string,
   idName: string,
