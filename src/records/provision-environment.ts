@@ -1,6 +1,5 @@
 import { installColumnSecuritySchema } from '../authz/install-column-security-schema.ts'
 import { installSecuritySchema } from '../authz/install-security-schema.ts'
-import { columnSecurityTables } from './column-security-tables.ts'
 import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
@@ -90,7 +89,7 @@ export async function provisionEnvironment(
       .insertInto('_env')
       .values(settings.map(([key, value]) => ({ key, value })))
       .execute()
-    const tables = new Map([...standardTables(), ...columnSecurityTables()].map((t) => [t.name, t]))
+    const tables = new Map(standardTables().map((t) => [t.name, t]))
     for (const table of tables.values()) await writeTable(trx, table, now)
     await installSecuritySchema(trx)
     await installColumnSecuritySchema(trx)

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { AppError } from '../shared/errors.ts'
 import type { RecordsContext } from './internal/context.ts'
 import { columnOf } from './internal/record-io.ts'
@@ -26,8 +27,8 @@ export function securedRefusal(table: TableDef, column: ColumnDef): string | und
 
 /**
  * Marks a column secured (Dataverse `IsSecured`, column security, docs/authz.md §12) or
- * unsecured. Only the metadata changes; stored values stay as they are. The catalog is read
- * again by the next request (metadata is versioned by the change stamp).
+ * unsecured. Only the metadata changes; stored values stay as they are. Every process reads
+ * the catalog again on its next request (the schema version moves).
  *
  * @throws AppError VALIDATION (input, a column that can't be secured), TABLE_NOT_FOUND,
  *   COLUMN_NOT_FOUND
@@ -58,6 +59,10 @@ export async function setColumnSecured(
     const { secured: _old, ...rest } = column.options
     const next: ColumnDef = { ...column, options: secured ? { ...rest, secured: true } : rest }
     await writeColumnOptions(trx, table, next)
+    // The table catalog is cached until SQLite's schema version moves (every process checks
+    // it); a metadata-only change moves it with an empty DDL round trip in this transaction.
+    await sql`create table _metadata_bump (x integer) strict`.execute(trx)
+    await sql`drop table _metadata_bump`.execute(trx)
     return { column: next, changed: true }
   })
 }

@@ -1,3 +1,4 @@
+import { columnSecurityTables } from './column-security-tables.ts'
 import { buildTableDef } from './internal/build-table-def.ts'
 import { choiceOptions, column, stringColumn } from './internal/column-builders.ts'
 import type { ColumnDef, TableDef } from './model.ts'
@@ -244,6 +245,7 @@ export function standardTables(): TableDef[] {
     }),
     systemUserRolesTable(),
     ...securityTables(),
+    ...columnSecurityTables(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',
