@@ -127,8 +127,7 @@ export function withColumnSecurity<T extends ColumnSecuredOperations>(
       refuseUnreadableColumns(caller, access, filterColumns(options.filter), '$filter')
       return records.countRecords(env, table, options, extra)
     },
-    transaction: (env, fn) =>
-      records.transaction(env, (tx) => fn(withColumnSecurity(tx, caller))),
+    transaction: (env, fn) => records.transaction(env, (tx) => fn(withColumnSecurity(tx, caller))),
   }
   return { ...records, ...guarded }
 }

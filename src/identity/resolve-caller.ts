@@ -49,5 +49,10 @@ export async function resolveCaller(
   // Column security: the field permissions of the user's and its teams' profiles (§12).
   const teamIds = security.teams.map((t) => t.teamId)
   const fieldPermissions = await loadFieldPermissions(rows, systemUserId, teamIds)
-  return { systemUserId, businessUnitId, roles: roleNames, security: { ...security, fieldPermissions } }
+  return {
+    systemUserId,
+    businessUnitId,
+    roles: roleNames,
+    security: { ...security, fieldPermissions },
+  }
 }

@@ -52,15 +52,38 @@ const choices = z
   })
 
 const SCHEMAS: Readonly<Record<ColumnType, z.ZodType<ColumnOptions>>> = {
-  string: z.strictObject({ maxLength: maxLength(STRING_MAX_LENGTH_LIMIT), ...cellEncryption, ...secured }),
-  memo: z.strictObject({ maxLength: maxLength(MEMO_MAX_LENGTH_LIMIT), ...cellEncryption, ...secured }),
+  string: z.strictObject({
+    maxLength: maxLength(STRING_MAX_LENGTH_LIMIT),
+    ...cellEncryption,
+    ...secured,
+  }),
+  memo: z.strictObject({
+    maxLength: maxLength(MEMO_MAX_LENGTH_LIMIT),
+    ...cellEncryption,
+    ...secured,
+  }),
   wholenumber: z.strictObject({ ...range('wholenumber'), ...secured }),
   bigint: z.strictObject({ ...range('bigint'), ...secured }),
-  float: z.strictObject({ precision: precision(FLOAT_PRECISION_MAX), ...range('float'), ...secured }),
-  decimal: z.strictObject({ precision: precision(DECIMAL_PRECISION_MAX), ...range('decimal'), ...secured }),
-  currency: z.strictObject({ precision: precision(CURRENCY_PRECISION_MAX), ...range('currency'), ...secured }),
+  float: z.strictObject({
+    precision: precision(FLOAT_PRECISION_MAX),
+    ...range('float'),
+    ...secured,
+  }),
+  decimal: z.strictObject({
+    precision: precision(DECIMAL_PRECISION_MAX),
+    ...range('decimal'),
+    ...secured,
+  }),
+  currency: z.strictObject({
+    precision: precision(CURRENCY_PRECISION_MAX),
+    ...range('currency'),
+    ...secured,
+  }),
   boolean: z.strictObject({ ...secured }),
-  datetime: z.strictObject({ format: z.enum(['dateonly', 'datetime']).exactOptional(), ...secured }),
+  datetime: z.strictObject({
+    format: z.enum(['dateonly', 'datetime']).exactOptional(),
+    ...secured,
+  }),
   choice: z.strictObject({ choices, ...secured }),
   choices: z.strictObject({ choices, ...secured }),
   lookup: z.strictObject({

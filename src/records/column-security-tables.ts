@@ -50,10 +50,16 @@ export function columnSecurityTables(): TableDef[] {
         lookup('fieldsecurityprofileid', 'Field Security Profile', ['fieldsecurityprofile']),
       ],
     ),
-    intersectTable('teamprofiles', 'teamprofilescollection', 'teamprofile', 'Team Field Security Profile', [
-      lookup('teamid', 'Team', ['team']),
-      lookup('fieldsecurityprofileid', 'Field Security Profile', ['fieldsecurityprofile']),
-    ]),
+    intersectTable(
+      'teamprofiles',
+      'teamprofilescollection',
+      'teamprofile',
+      'Team Field Security Profile',
+      [
+        lookup('teamid', 'Team', ['team']),
+        lookup('fieldsecurityprofileid', 'Field Security Profile', ['fieldsecurityprofile']),
+      ],
+    ),
     intersectTable(
       'principalobjectattributeaccess',
       'principalobjectattributeaccessset',

@@ -56,8 +56,12 @@ export async function setColumnSecured(
         { details: [{ path: 'secured', message: `${refusal} can't be secured` }] },
       )
     }
-    const { secured: _old, ...rest } = column.options
-    const next: ColumnDef = { ...column, options: secured ? { ...rest, secured: true } : rest }
+    const options = { ...column.options }
+    delete options.secured
+    const next: ColumnDef = {
+      ...column,
+      options: secured ? { ...options, secured: true } : options,
+    }
     await writeColumnOptions(trx, table, next)
     // The table catalog is cached until SQLite's schema version moves (every process checks
     // it); a metadata-only change moves it with an empty DDL round trip in this transaction.

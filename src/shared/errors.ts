@@ -546,7 +546,7 @@ export const ERRORS = {
     wire: '0x8004f507',
     exit: 9,
     meaning:
-      'A $filter, $orderby or $apply uses a secured column (column security) the caller can\'t read on every record (Dataverse AttributePermissionReadIsMissing).',
+      "A $filter, $orderby or $apply uses a secured column (column security) the caller can't read on every record (Dataverse AttributePermissionReadIsMissing).",
     action:
       'Leave the column out of the filter and sort, or ask an administrator for a field security profile that grants Read on it.',
   },
@@ -566,7 +566,7 @@ export const ERRORS = {
     wire: '0x80040220',
     exit: 9,
     meaning:
-      'An update sets a secured column (column security) the caller has no Update permission on, neither through a field security profile nor a share of that record\'s column (Dataverse AttributePermissionUpdateIsMissingDuringUpdate).',
+      "An update sets a secured column (column security) the caller has no Update permission on, neither through a field security profile nor a share of that record's column (Dataverse AttributePermissionUpdateIsMissingDuringUpdate).",
     action:
       'Leave the column out, or ask an administrator for a field security profile or a column share that grants Update.',
   },

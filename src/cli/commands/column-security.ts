@@ -54,7 +54,10 @@ async function profileId(app: Strongroom, env: EnvironmentId, ref: string): Prom
     throw new AppError('RECORD_NOT_FOUND', `No field security profile '${ref}'.`)
   }
   if (found.records.length > 1) {
-    throw new AppError('VALIDATION', `More than one field security profile is named '${ref}'; use its id.`)
+    throw new AppError(
+      'VALIDATION',
+      `More than one field security profile is named '${ref}'; use its id.`,
+    )
   }
   return String(first['fieldsecurityprofileid'])
 }
@@ -125,8 +128,7 @@ export const fspList = defineCommand({
         name: p.name,
         permissions: p.permissions
           .map(
-            (x) =>
-              `${x.column}:${x.read ? 'r' : ''}${x.create ? 'c' : ''}${x.update ? 'u' : ''}`,
+            (x) => `${x.column}:${x.read ? 'r' : ''}${x.create ? 'c' : ''}${x.update ? 'u' : ''}`,
           )
           .join(' '),
         members: p.users.length + p.teams.length,
@@ -213,7 +215,8 @@ export const fspGrant = defineCommand({
 
 export const fspAddMember = defineCommand({
   name: 'fsp add-member',
-  summary: 'Add a user (--user <systemuserid>) or a team (--team <teamid>) to a field security profile.',
+  summary:
+    'Add a user (--user <systemuserid>) or a team (--team <teamid>) to a field security profile.',
   args: ['profile'],
   options: {
     ...ENV_OPTIONS,
