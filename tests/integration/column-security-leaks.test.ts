@@ -459,10 +459,10 @@ describe('column security leak suite (OData handler)', () => {
       const a = await get('accounts', carol, { $select: 'name,accountnumber,creditlimit' })
       const named = byName(a)
       const alpha = named['Alpha'] ?? {}
-      const beta = named['Beta'] ?? {}
+      const betaRow = named['Beta'] ?? {}
       assert.equal(alpha['accountnumber'], 'SECRET-ALPHA')
       assert.equal(alpha['creditlimit'], null)
-      assert.equal(beta['accountnumber'], null)
+      assert.equal(betaRow['accountnumber'], null)
       const one = await get(`accounts(${id('alpha')})/accountnumber`, carol)
       assert.equal(one.json['value'], 'SECRET-ALPHA')
       const beta = await get(`accounts(${id('beta')})`, carol)
