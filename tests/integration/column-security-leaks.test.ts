@@ -532,6 +532,36 @@ describe('column security leak suite (OData handler)', () => {
       assert.equal(again.json['accountnumber'], null)
     })
 
+    it('profiles, permissions and membership are managed through the Web API', async () => {
+      const post = async (set: string, body: Row) => {
+        const a = await f.call('POST', set, { body })
+        assert.equal(a.status, 204, JSON.stringify(a.body))
+        return /\(([0-9a-f-]{36})\)$/.exec(String(a.headers['OData-EntityId']))?.[1] ?? ''
+      }
+      const profile = await post('fieldsecurityprofiles', { name: 'Web' })
+      await post('fieldpermissions', {
+        'fieldsecurityprofileid@odata.bind': `/fieldsecurityprofiles(${profile})`,
+        entityname: 'contact',
+        attributelogicalname: 'jobtitle',
+        canread: 4,
+        cancreate: 0,
+        canupdate: 0,
+      })
+      const member = await post('systemuserprofilescollection', {
+        'systemuserid@odata.bind': `/systemusers(${id('alice')})`,
+        'fieldsecurityprofileid@odata.bind': `/fieldsecurityprofiles(${profile})`,
+      })
+      const seen = await get(`contacts(${id('c1')})`, await w.caller('alice'))
+      assert.equal(seen.json['jobtitle'], 'JOB-SECRET')
+      const del = await f.call('DELETE', `systemuserprofilescollection(${member})`)
+      assert.equal(del.status, 204)
+      const gone = await get(`contacts(${id('c1')})`, await w.caller('alice'))
+      assert.equal(gone.json['jobtitle'], null)
+      // Callers without a role on the profile tables can't read or change them.
+      const denied = await get('fieldsecurityprofiles', alice)
+      assert.equal(denied.status, 403)
+    })
+
     it('System Administrators read every secured column', async () => {
       const a = await get('accounts', f.admin, { $filter: "accountnumber eq 'SECRET-BETA'" })
       assert.equal(a.status, 200)
