@@ -115,15 +115,21 @@ describe('refusals', () => {
 
   it('filter, order and key uses of an unreadable column are COLUMN_READ_DENIED', () => {
     assert.equal(
-      code(() => { refuseUnreadableColumns(c, access, ['name', 'secret'], '$filter'); }),
+      code(() => {
+        refuseUnreadableColumns(c, access, ['name', 'secret'], '$filter')
+      }),
       'COLUMN_READ_DENIED',
     )
     assert.equal(
-      code(() => { refuseUnreadableColumns(c, access, ['name'], '$filter'); }),
+      code(() => {
+        refuseUnreadableColumns(c, access, ['name'], '$filter')
+      }),
       undefined,
     )
     assert.equal(
-      code(() => { refuseUnreadableColumns(c, undefined, ['secret'], '$filter'); }),
+      code(() => {
+        refuseUnreadableColumns(c, undefined, ['secret'], '$filter')
+      }),
       undefined,
     )
   })
@@ -140,31 +146,42 @@ describe('refusals', () => {
 
   it('create: a value for a column without Create is refused; null is not a value', () => {
     assert.equal(
-      code(() => { refuseUnwritableColumns(c, access, { secret: 'x' }, 'create'); }),
+      code(() => {
+        refuseUnwritableColumns(c, access, { secret: 'x' }, 'create')
+      }),
       'COLUMN_CREATE_DENIED',
     )
     assert.equal(
-      code(() => { refuseUnwritableColumns(c, access, { secret: null }, 'create'); }),
+      code(() => {
+        refuseUnwritableColumns(c, access, { secret: null }, 'create')
+      }),
       undefined,
     )
     assert.equal(
-      code(() => { refuseUnwritableColumns(c, access, { name: 'x' }, 'create'); }),
+      code(() => {
+        refuseUnwritableColumns(c, access, { name: 'x' }, 'create')
+      }),
       undefined,
     )
   })
 
   it('update: refused unless the record column is shared for update (null too)', () => {
     assert.equal(
-      code(() => { refuseUnwritableColumns(c, access, { secret: null }, 'update'); }),
+      code(() => {
+        refuseUnwritableColumns(c, access, { secret: null }, 'update')
+      }),
       'COLUMN_UPDATE_DENIED',
     )
     assert.equal(
-      code(() => { refuseUnwritableColumns(c, access, { secret: 'x' }, 'update', new Set(['secret'])); },
-      ),
+      code(() => {
+        refuseUnwritableColumns(c, access, { secret: 'x' }, 'update', new Set(['secret']))
+      }),
       undefined,
     )
     assert.equal(
-      code(() => { refuseUnwritableColumns(c, access, { salary: 1 }, 'update', new Set(['secret'])); }),
+      code(() => {
+        refuseUnwritableColumns(c, access, { salary: 1 }, 'update', new Set(['secret']))
+      }),
       'COLUMN_UPDATE_DENIED',
     )
   })
