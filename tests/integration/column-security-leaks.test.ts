@@ -251,6 +251,19 @@ describe('column security leak suite (OData handler)', () => {
       assert.deepEqual(leaks(lookup), [])
     })
 
+    it('$apply aggregates over a secured column answer no value', async () => {
+      for (const apply of [
+        'aggregate(creditlimit with sum as total)',
+        'groupby((accountnumber))',
+        "filter(accountnumber eq 'SECRET-ALPHA')/aggregate($count as n)",
+      ]) {
+        const a = await get('accounts', alice, { $apply: apply })
+        assert.ok(a.status === 400 || a.status === 403, JSON.stringify(a.body))
+        assert.deepEqual(leaks(a), [])
+        assert.ok(!JSON.stringify(a.body).includes('1000'))
+      }
+    })
+
     it('$orderby on a secured column is refused (asc, desc, after another column)', async () => {
       for (const order of ['accountnumber', 'creditlimit desc', 'name,accountnumber desc']) {
         const a = await get('accounts', alice, { $orderby: order })
@@ -339,6 +352,15 @@ describe('column security leak suite (OData handler)', () => {
       })
       refused(await get("accounts(accountnumber='SECRET-ALPHA')", alice))
       refused(await get("accounts(accountnumber='NO-SUCH')", alice))
+      // @odata.bind by that key is the same probe.
+      const bind = await f.call('POST', 'contacts', {
+        caller: alice,
+        body: {
+          lastname: 'Probe',
+          'parentcustomerid_account@odata.bind': "/accounts(accountnumber='SECRET-ALPHA')",
+        },
+      })
+      refused(bind)
       const admin = await get("accounts(accountnumber='SECRET-ALPHA')", f.admin)
       assert.equal(admin.status, 200)
       assert.equal(admin.json['accountnumber'], 'SECRET-ALPHA')
