@@ -53,3 +53,17 @@ export { removePrivilegeRole } from './remove-privilege-role.ts'
 export { retrieveRolePrivileges, type RolePrivilegeEntry } from './retrieve-role-privileges.ts'
 export { retrieveUserPrivileges } from './retrieve-user-privileges.ts'
 export { replacePrivilegesRole } from './replace-privileges-role.ts'
+export {
+  columnAccess,
+  filterColumns,
+  isSystemAdministrator,
+  maskRecord,
+  refuseUnreadableColumns,
+  refuseUnwritableColumns,
+  securedColumns,
+  type ColumnAccess,
+} from './column-access.ts'
+export { loadFieldPermissions, FIELD_PERMISSION_ALLOWED } from './load-field-permissions.ts'
+export { readColumnShares } from './read-column-shares.ts'
+export { withColumnSecurity, type ColumnSecuredOperations } from './with-column-security.ts'
+export type { FieldPermission } from './security-context.ts'

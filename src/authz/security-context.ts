@@ -47,6 +47,18 @@ export interface SecurityContext {
    * shape (docs/authz.md §5). Absent: the caller is assumed narrow.
    */
   readonly businessUnits?: BusinessUnitStats
+  /**
+   * Column security (docs/authz.md §12): what the caller's field security profiles (its own
+   * and its teams') grant, by `<table>.<column>`. Absent or missing a column: nothing granted.
+   */
+  readonly fieldPermissions?: ReadonlyMap<string, FieldPermission>
+}
+
+/** The union of the field permissions of a caller's profiles on one secured column. */
+export interface FieldPermission {
+  readonly read: boolean
+  readonly create: boolean
+  readonly update: boolean
 }
 
 /** See SecurityContext.businessUnits. */

@@ -1,4 +1,4 @@
-import { loadSecurityContext, securityRowsOf } from '../authz/index.ts'
+import { loadFieldPermissions, loadSecurityContext, securityRowsOf } from '../authz/index.ts'
 import { AppError } from '../shared/errors.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import type { Caller } from '../authz/index.ts'
@@ -46,5 +46,13 @@ export async function resolveCaller(
   // The security context (teams, role grants) is read as the system; docs/authz.md §4.
   const rows = securityRowsOf(records, env)
   const { security, roleNames } = await loadSecurityContext(rows, { systemUserId, businessUnitId })
-  return { systemUserId, businessUnitId, roles: roleNames, security }
+  // Column security: the field permissions of the user's and its teams' profiles (§12).
+  const teamIds = security.teams.map((t) => t.teamId)
+  const fieldPermissions = await loadFieldPermissions(rows, systemUserId, teamIds)
+  return {
+    systemUserId,
+    businessUnitId,
+    roles: roleNames,
+    security: { ...security, fieldPermissions },
+  }
 }

@@ -34,6 +34,9 @@ const cellEncryption = {
   blindIndex: z.boolean().exactOptional(),
 }
 
+/** Column security (IsSecured); set by setColumnSecured, never by column creation. */
+const secured = { secured: z.literal(true).exactOptional() }
+
 const choices = z
   .array(
     z.strictObject({
@@ -49,17 +52,40 @@ const choices = z
   })
 
 const SCHEMAS: Readonly<Record<ColumnType, z.ZodType<ColumnOptions>>> = {
-  string: z.strictObject({ maxLength: maxLength(STRING_MAX_LENGTH_LIMIT), ...cellEncryption }),
-  memo: z.strictObject({ maxLength: maxLength(MEMO_MAX_LENGTH_LIMIT), ...cellEncryption }),
-  wholenumber: z.strictObject(range('wholenumber')),
-  bigint: z.strictObject(range('bigint')),
-  float: z.strictObject({ precision: precision(FLOAT_PRECISION_MAX), ...range('float') }),
-  decimal: z.strictObject({ precision: precision(DECIMAL_PRECISION_MAX), ...range('decimal') }),
-  currency: z.strictObject({ precision: precision(CURRENCY_PRECISION_MAX), ...range('currency') }),
-  boolean: z.strictObject({}),
-  datetime: z.strictObject({ format: z.enum(['dateonly', 'datetime']).exactOptional() }),
-  choice: z.strictObject({ choices }),
-  choices: z.strictObject({ choices }),
+  string: z.strictObject({
+    maxLength: maxLength(STRING_MAX_LENGTH_LIMIT),
+    ...cellEncryption,
+    ...secured,
+  }),
+  memo: z.strictObject({
+    maxLength: maxLength(MEMO_MAX_LENGTH_LIMIT),
+    ...cellEncryption,
+    ...secured,
+  }),
+  wholenumber: z.strictObject({ ...range('wholenumber'), ...secured }),
+  bigint: z.strictObject({ ...range('bigint'), ...secured }),
+  float: z.strictObject({
+    precision: precision(FLOAT_PRECISION_MAX),
+    ...range('float'),
+    ...secured,
+  }),
+  decimal: z.strictObject({
+    precision: precision(DECIMAL_PRECISION_MAX),
+    ...range('decimal'),
+    ...secured,
+  }),
+  currency: z.strictObject({
+    precision: precision(CURRENCY_PRECISION_MAX),
+    ...range('currency'),
+    ...secured,
+  }),
+  boolean: z.strictObject({ ...secured }),
+  datetime: z.strictObject({
+    format: z.enum(['dateonly', 'datetime']).exactOptional(),
+    ...secured,
+  }),
+  choice: z.strictObject({ choices, ...secured }),
+  choices: z.strictObject({ choices, ...secured }),
   lookup: z.strictObject({
     targets: z
       .array(z.string().regex(LOGICAL_NAME, 'expected a table logical name'))
@@ -68,7 +94,7 @@ const SCHEMAS: Readonly<Record<ColumnType, z.ZodType<ColumnOptions>>> = {
       .refine((list) => new Set(list).size === list.length, { message: 'targets must be unique' }),
     onDelete: z.enum(['removeLink', 'restrict']).exactOptional(),
   }),
-  uniqueidentifier: z.strictObject({}),
+  uniqueidentifier: z.strictObject({ ...secured }),
 }
 
 /**

@@ -15,6 +15,7 @@ export type { QueryRecordsOptions, QueryRecordsResult } from './query-records.ts
 export type { RetrieveRecordOptions } from './retrieve-record.ts'
 export type { UpdateRecordOptions } from './update-record.ts'
 export type { ColumnEncryptionInput, ColumnEncryptionResult } from './set-column-encryption.ts'
+export { securedRefusal, type ColumnSecuredResult } from './set-column-secured.ts'
 export { ENCRYPTABLE_TYPES } from './cells/encryptable.ts'
 export type { RecordOperation, RecordScope } from './record-scope.ts'
 export {

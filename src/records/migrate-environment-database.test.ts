@@ -11,14 +11,19 @@ const STANDARD = [
   'account',
   'businessunit',
   'contact',
+  'fieldpermission',
+  'fieldsecurityprofile',
   'organization',
   'principalobjectaccess',
+  'principalobjectattributeaccess',
   'role',
   'roleprivileges',
   'systemuser',
+  'systemuserprofiles',
   'systemuserroles',
   'team',
   'teammembership',
+  'teamprofiles',
   'teamroles',
 ]
 const ENTITY_SETS: Readonly<Record<string, string>> = {
@@ -26,6 +31,9 @@ const ENTITY_SETS: Readonly<Record<string, string>> = {
   principalobjectaccess: 'principalobjectaccessset',
   roleprivileges: 'roleprivilegescollection',
   teamroles: 'teamrolescollection',
+  principalobjectattributeaccess: 'principalobjectattributeaccessset',
+  systemuserprofiles: 'systemuserprofilescollection',
+  teamprofiles: 'teamprofilescollection',
 }
 const SECURITY_TABLES = ['principalobjectaccess', 'roleprivileges', 'teammembership', 'teamroles']
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
+import { installColumnSecuritySchema } from '../authz/install-column-security-schema.ts'
 import { installSecuritySchema } from '../authz/install-security-schema.ts'
 import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { EnvDb } from '../storage/index.ts'
@@ -7,6 +8,7 @@ import { systemClock, type Clock } from '../shared/clock.ts'
 import { AppError } from '../shared/errors.ts'
 import { nowText } from './internal/context.ts'
 import { insertRow } from './create-record.ts'
+import { columnSecurityTables } from './column-security-tables.ts'
 import { requireEnvSetting } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
 import { writeColumn, writeTable } from './internal/table-ddl.ts'
@@ -20,7 +22,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 interface Migration {
   readonly version: number
@@ -118,11 +120,31 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     // Version 5: the owningbusinessunit index of user-owned tables gains the primary id
-    // (issue #5 performance, docs/authz.md §5). Self-contained; renumber at merge if needed.
+    // (issue #5 performance, docs/authz.md §5).
     version: 5,
     up: migrateBusinessUnitIndexes,
   },
+  {
+    // Version 6: column (field) security (issue #5, docs/authz.md §12).
+    version: 6,
+    up: migrateColumnSecurity,
+  },
 ]
+
+/**
+ * Version 5 on a provisioned database: the field security tables and their triggers. Idempotent
+ * (each table is checked first); an unprovisioned database gets them at provisioning.
+ */
+async function migrateColumnSecurity(trx: EnvDb, clock: Clock): Promise<void> {
+  const names = await trx.selectFrom('_tables').select('name').execute()
+  const present = new Set(names.map((r) => String(r['name'])))
+  if (!present.has('systemuser') || !present.has('team')) return
+  const now = nowText(clock)
+  for (const table of columnSecurityTables()) {
+    if (!present.has(table.name)) await writeTable(trx, table, now)
+  }
+  await installColumnSecuritySchema(trx)
+}
 
 /** The `_keys` metadata table: one row per alternate key; `columns` is a JSON array. */
 async function createKeysTable(trx: EnvDb): Promise<void> {

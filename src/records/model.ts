@@ -74,6 +74,13 @@ export interface ColumnOptions {
    * Stored only when true.
    */
   readonly blindIndex?: boolean
+  /**
+   * Column (field) security (Dataverse `IsSecured`, docs/authz.md §12): only System
+   * Administrators, members of a field security profile granting it and principals the record's
+   * column is shared with read or write it. Not for lookups, primary or system columns. Stored
+   * only when true.
+   */
+  readonly secured?: boolean
 }
 
 export interface ColumnDef {

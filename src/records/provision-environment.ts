@@ -1,3 +1,4 @@
+import { installColumnSecuritySchema } from '../authz/install-column-security-schema.ts'
 import { installSecuritySchema } from '../authz/install-security-schema.ts'
 import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { Clock } from '../shared/clock.ts'
@@ -91,6 +92,7 @@ export async function provisionEnvironment(
     const tables = new Map(standardTables().map((t) => [t.name, t]))
     for (const table of tables.values()) await writeTable(trx, table, now)
     await installSecuritySchema(trx)
+    await installColumnSecuritySchema(trx)
     const seed = async (name: string, id: string, values: Record<string, unknown>) => {
       const table = tables.get(name) as TableDef
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))

@@ -29,6 +29,7 @@ import {
   type ColumnEncryptionInput,
   type ColumnEncryptionResult,
 } from './set-column-encryption.ts'
+import { setColumnSecured, type ColumnSecuredResult } from './set-column-secured.ts'
 import { openUnitOfWork } from './unit-of-work.ts'
 import { updateRecord, type UpdateRecordOptions } from './update-record.ts'
 
@@ -133,6 +134,13 @@ export interface RecordsService extends RecordOperations {
     column: string,
     input: ColumnEncryptionInput,
   ): Promise<ColumnEncryptionResult>
+  /** Marks a column secured (column security) or not. See setColumnSecured. */
+  setColumnSecured(
+    env: EnvironmentId,
+    table: string,
+    column: string,
+    secured: boolean,
+  ): Promise<ColumnSecuredResult>
   /** Drops the cached metadata of an environment (call after deleting or purging it). */
   forget(env: EnvironmentId): void
 }
@@ -197,6 +205,8 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
       run(env, (ctx) => findRecordIdByKey(ctx, table, values)),
     setColumnEncryption: (env, table, column, input) =>
       run(env, (ctx) => setColumnEncryption(ctx, table, column, input)),
+    setColumnSecured: (env, table, column, secured) =>
+      run(env, (ctx) => setColumnSecured(ctx, table, column, secured)),
     createRecord: (env, table, data, opts) =>
       run(env, (ctx) => createRecord(ctx, table, data, opts)),
     retrieveRecord: (env, table, id, opts) =>

@@ -1,3 +1,4 @@
+import { columnSecurityTables } from './column-security-tables.ts'
 import { buildTableDef } from './internal/build-table-def.ts'
 import { choiceOptions, column, stringColumn } from './internal/column-builders.ts'
 import type { ColumnDef, TableDef } from './model.ts'
@@ -80,7 +81,7 @@ export function systemUserRolesTable(): TableDef {
  * intersect and relationship tables): buildTableDef adds a name column, so it is dropped and
  * the id stands in as the primary name.
  */
-function intersectTable(
+export function intersectTable(
   name: string,
   entitySetName: string,
   idName: string,
@@ -244,6 +245,7 @@ export function standardTables(): TableDef[] {
     }),
     systemUserRolesTable(),
     ...securityTables(),
+    ...columnSecurityTables(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',

@@ -541,6 +541,36 @@ export const ERRORS = {
     action:
       'Ask the owner to share the record with you, or an administrator for a role with a wider access level.',
   },
+  COLUMN_READ_DENIED: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x8004f507',
+    exit: 9,
+    meaning:
+      "A $filter, $orderby or $apply uses a secured column (column security) the caller can't read on every record (Dataverse AttributePermissionReadIsMissing).",
+    action:
+      'Leave the column out of the filter and sort, or ask an administrator for a field security profile that grants Read on it.',
+  },
+  COLUMN_CREATE_DENIED: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x80040220',
+    exit: 9,
+    meaning:
+      'A create sets a secured column (column security) the caller has no Create permission on (Dataverse AttributePrivilegeCreateIsMissing).',
+    action:
+      'Leave the column out, or ask an administrator for a field security profile that grants Create on it.',
+  },
+  COLUMN_UPDATE_DENIED: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x80040220',
+    exit: 9,
+    meaning:
+      "An update sets a secured column (column security) the caller has no Update permission on, neither through a field security profile nor a share of that record's column (Dataverse AttributePermissionUpdateIsMissingDuringUpdate).",
+    action:
+      'Leave the column out, or ask an administrator for a field security profile or a column share that grants Update.',
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,

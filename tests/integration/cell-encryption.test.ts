@@ -273,7 +273,8 @@ describe('cell-level encryption through the Web API', () => {
     assert.equal(res.status, 200)
     assert.equal(res.json['@Strongroom.Encrypted'], true)
     assert.equal(res.json['@Strongroom.BlindIndex'], true)
-    assert.equal(res.json['IsSecured'], undefined)
+    // Encryption is not column security: IsSecured stays false (docs/authz.md §12).
+    assert.equal(res.json['IsSecured'], false)
     const plain = await f.call(
       'GET',
       "EntityDefinitions(LogicalName='new_person')/Attributes(LogicalName='name')",

@@ -1,3 +1,4 @@
+import { withColumnSecurity } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import type { ApiRequestContext, ODataHandler, ODataRequest, ODataResponse } from '../context.ts'
 import { countCollection } from './count-collection.ts'
@@ -64,7 +65,8 @@ function operation(
   const env = api.environment.id
   let tables: Promise<readonly TableDef[]> | undefined
   return {
-    records: deps.records,
+    // Column security (authz withColumnSecurity) guards every record operation of the request.
+    records: withColumnSecurity(deps.records, api.caller),
     limits,
     api,
     req,

@@ -1,5 +1,5 @@
 import type { ColumnDef, KeyDef, TableDef } from '../../records/index.ts'
-import { maxLengthOf, precisionOf, standardTables } from '../../records/index.ts'
+import { maxLengthOf, precisionOf, securedRefusal, standardTables } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
 import { attributeType } from './edm-type.ts'
@@ -78,6 +78,9 @@ function attributeMetadata(table: TableDef, column: ColumnDef): Record<string, u
       ManagedPropertyLogicalName: 'canmodifyrequirementlevelsettings',
     },
     DisplayName: label(column.displayName),
+    // Column (field) security, docs/authz.md §12.
+    IsSecured: column.options.secured === true,
+    ...canBeSecured(table, column),
   }
   if (column.type === 'string' || column.type === 'memo') meta['MaxLength'] = maxLengthOf(column)
   if (column.type === 'decimal' || column.type === 'currency' || column.type === 'float') {
@@ -94,6 +97,12 @@ function attributeMetadata(table: TableDef, column: ColumnDef): Record<string, u
     meta['@Strongroom.BlindIndex'] = column.options.blindIndex === true
   }
   return meta
+}
+
+/** Dataverse CanBeSecuredForCreate/Read/Update: all false for a column that can't be secured. */
+function canBeSecured(table: TableDef, column: ColumnDef): Record<string, boolean> {
+  const can = securedRefusal(table, column) === undefined
+  return { CanBeSecuredForCreate: can, CanBeSecuredForRead: can, CanBeSecuredForUpdate: can }
 }
 
 /**

@@ -25,6 +25,14 @@ import {
 } from './key.ts'
 import { policyAddEnv, policyCreate, policyList, policyRemoveEnv } from './policy.ts'
 import { quickstart } from './quickstart.ts'
+import {
+  columnSecure,
+  columnUnsecure,
+  fspAddMember,
+  fspCreate,
+  fspGrant,
+  fspList,
+} from './column-security.ts'
 import { serve } from './serve.ts'
 import { recordCreate, recordDelete, recordGet, recordList, recordUpdate } from './record.ts'
 import { recordAccess, recordShare, recordUnshare } from './record-share.ts'
@@ -90,6 +98,12 @@ export const COMMANDS: readonly Command[] = [
   tableKeyDelete,
   columnEncrypt,
   columnDecrypt,
+  columnSecure,
+  columnUnsecure,
+  fspCreate,
+  fspList,
+  fspGrant,
+  fspAddMember,
   recordCreate,
   recordGet,
   recordList,
