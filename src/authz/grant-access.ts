@@ -1,13 +1,6 @@
 import type { Caller } from './caller.ts'
-import {
-  requirePrincipal,
-  requireRights,
-  rightsOfMask,
-  shareableTable,
-  sharesOf,
-  type PrincipalAccess,
-  type SharingDeps,
-} from './share-support.ts'
+import type { PrincipalAccess, SharingDeps } from './share-support.ts'
+import { writeShare } from './write-share.ts'
 
 /**
  * GrantAccess (dataverse-spec §3 Sharing): shares a record with a user, team or the
@@ -25,36 +18,5 @@ export async function grantAccess(
   recordId: string,
   access: PrincipalAccess,
 ): Promise<void> {
-  await deps.records.transaction(deps.env, async (records) => {
-    const tx = { records, env: deps.env }
-    const table = await shareableTable(tx, tableName)
-    const rights = rightsOfMask(access.accessMask)
-    await requireRights(tx, caller, table, recordId, ['Share', ...rights])
-    await requirePrincipal(tx, access)
-    const [existing] = await sharesOf(tx, table, recordId, access.principalId)
-    const actor = { actorId: caller.systemUserId }
-    if (existing === undefined) {
-      await records.createRecord(
-        deps.env,
-        'principalobjectaccess',
-        {
-          objectid: recordId.toLowerCase(),
-          objecttypecode: table.name,
-          principalid: access.principalId.toLowerCase(),
-          principaltypecode: access.principalType,
-          accessrightsmask: access.accessMask,
-          inheritedaccessrightsmask: 0,
-        },
-        actor,
-      )
-    } else if ((existing.accessMask | access.accessMask) !== existing.accessMask) {
-      await records.updateRecord(
-        deps.env,
-        'principalobjectaccess',
-        existing.id,
-        { accessrightsmask: existing.accessMask | access.accessMask },
-        actor,
-      )
-    }
-  })
+  await writeShare(deps, caller, tableName, recordId, access, (existing, given) => existing | given)
 }

@@ -1,13 +1,6 @@
 import type { Caller } from './caller.ts'
-import {
-  requirePrincipal,
-  requireRights,
-  rightsOfMask,
-  shareableTable,
-  sharesOf,
-  type PrincipalAccess,
-  type SharingDeps,
-} from './share-support.ts'
+import type { PrincipalAccess, SharingDeps } from './share-support.ts'
+import { writeShare } from './write-share.ts'
 
 /**
  * ModifyAccess (dataverse-spec §3 Sharing): replaces what a principal is granted on a record by
@@ -23,36 +16,5 @@ export async function modifyAccess(
   recordId: string,
   access: PrincipalAccess,
 ): Promise<void> {
-  await deps.records.transaction(deps.env, async (records) => {
-    const tx = { records, env: deps.env }
-    const table = await shareableTable(tx, tableName)
-    const rights = rightsOfMask(access.accessMask)
-    await requireRights(tx, caller, table, recordId, ['Share', ...rights])
-    await requirePrincipal(tx, access)
-    const [existing] = await sharesOf(tx, table, recordId, access.principalId)
-    const actor = { actorId: caller.systemUserId }
-    if (existing === undefined) {
-      await records.createRecord(
-        deps.env,
-        'principalobjectaccess',
-        {
-          objectid: recordId.toLowerCase(),
-          objecttypecode: table.name,
-          principalid: access.principalId.toLowerCase(),
-          principaltypecode: access.principalType,
-          accessrightsmask: access.accessMask,
-          inheritedaccessrightsmask: 0,
-        },
-        actor,
-      )
-    } else if (existing.accessMask !== access.accessMask) {
-      await records.updateRecord(
-        deps.env,
-        'principalobjectaccess',
-        existing.id,
-        { accessrightsmask: access.accessMask },
-        actor,
-      )
-    }
-  })
+  await writeShare(deps, caller, tableName, recordId, access, (_existing, given) => given)
 }

@@ -19,6 +19,7 @@ import { cryptoRandom } from '../../src/shared/random.ts'
 import { openBatchFixture, readBatchResponse, type BatchFixture } from '../helpers/batch-fixture.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
+import { fetchClientToken } from '../helpers/client-token.ts'
 
 const CRLF = '\r\n'
 
@@ -206,34 +207,13 @@ describe('$batch when the client disconnects mid-batch (real TLS server)', () =>
       role: 'System Administrator',
     })
     const secret = Buffer.from(client.clientSecret.expose()).toString()
-    const text = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        client.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-        {
-          method: 'POST',
-          ca,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}`,
-          },
-        },
-        (r) => {
-          let t = ''
-          r.on('data', (d: Buffer) => (t += d.toString()))
-          r.on('end', () => {
-            resolve(t)
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end(
-        new URLSearchParams({
-          grant_type: 'client_credentials',
-          resource: `${running.baseUrl}/acme/prod/`,
-        }).toString(),
-      )
+    token = await fetchClientToken({
+      tokenEndpoint: client.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+      clientId: client.clientId,
+      clientSecret: secret,
+      resource: `${running.baseUrl}/acme/prod/`,
+      ca,
     })
-    token = (JSON.parse(text) as { access_token: string }).access_token
   })
   after(async () => {
     process.off('unhandledRejection', onUnhandled)

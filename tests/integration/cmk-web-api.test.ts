@@ -24,6 +24,7 @@ import { cli, cliJson, tempDir } from '../helpers/cli.ts'
 import { destroyVersionFromAnotherProcess } from '../helpers/hsm-admin.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
 import { createSoftHsmToken, hasSoftHsm, type SoftHsmToken } from '../helpers/softhsm.ts'
+import { fetchClientToken } from '../helpers/client-token.ts'
 
 interface Res {
   status: number
@@ -112,34 +113,13 @@ describe(
       })
       const secret = Buffer.from(app.clientSecret.expose()).toString()
       app.clientSecret.dispose()
-      const issued = await new Promise<string>((resolve, reject) => {
-        const req = request(
-          app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-          {
-            method: 'POST',
-            ca,
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              authorization: `Basic ${Buffer.from(`${app.clientId}:${secret}`).toString('base64')}`,
-            },
-          },
-          (r) => {
-            let t = ''
-            r.on('data', (d: Buffer) => (t += d.toString()))
-            r.on('end', () => {
-              resolve(t)
-            })
-          },
-        )
-        req.on('error', reject)
-        req.end(
-          new URLSearchParams({
-            grant_type: 'client_credentials',
-            resource: `${running.baseUrl}/acme/prod/`,
-          }).toString(),
-        )
+      bearer = await fetchClientToken({
+        tokenEndpoint: app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+        clientId: app.clientId,
+        clientSecret: secret,
+        resource: `${running.baseUrl}/acme/prod/`,
+        ca,
       })
-      bearer = (JSON.parse(issued) as { access_token: string }).access_token
     })
     after(async () => {
       await running.stop()

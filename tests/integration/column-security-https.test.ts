@@ -10,6 +10,7 @@ import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import type { EnvironmentId } from '../../src/shared/ids.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
+import { fetchClientToken } from '../helpers/client-token.ts'
 
 // Column security over real HTTPS with an application user (Basic User): the caller is
 // resolved and cached by the server, and every change is made from ANOTHER connection (as the
@@ -65,34 +66,13 @@ describe('column security over HTTPS, with the caller cache', () => {
     })
     userId = app.applicationUserId
     const secret = Buffer.from(app.clientSecret.expose()).toString()
-    const res = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-        {
-          method: 'POST',
-          ca,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Basic ${Buffer.from(`${app.clientId}:${secret}`).toString('base64')}`,
-          },
-        },
-        (r) => {
-          let t = ''
-          r.on('data', (d: Buffer) => (t += d.toString()))
-          r.on('end', () => {
-            resolve(t)
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end(
-        new URLSearchParams({
-          grant_type: 'client_credentials',
-          resource: `${running.baseUrl}/acme/prod/`,
-        }).toString(),
-      )
+    token = await fetchClientToken({
+      tokenEndpoint: app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+      clientId: app.clientId,
+      clientSecret: secret,
+      resource: `${running.baseUrl}/acme/prod/`,
+      ca,
     })
-    token = (JSON.parse(res) as { access_token: string }).access_token
     accountId = await other.records.createRecord(
       env,
       'account',

@@ -13,6 +13,7 @@ import { findEnvironment } from '../../src/control/environments/environment.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
+import { fetchClientToken } from '../helpers/client-token.ts'
 
 // The server caches tenant, token, environment and caller lookups keyed by database change
 // stamps. These tests make every change from ANOTHER connection (as the CLI or another node
@@ -71,34 +72,13 @@ describe('request caches never serve stale security decisions', () => {
     })
     clientId = app.clientId
     const secret = Buffer.from(app.clientSecret.expose()).toString()
-    const res = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-        {
-          method: 'POST',
-          ca,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
-          },
-        },
-        (r) => {
-          let t = ''
-          r.on('data', (d: Buffer) => (t += d.toString()))
-          r.on('end', () => {
-            resolve(t)
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end(
-        new URLSearchParams({
-          grant_type: 'client_credentials',
-          resource: `${running.baseUrl}/acme/prod/`,
-        }).toString(),
-      )
+    token = await fetchClientToken({
+      tokenEndpoint: app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+      clientId: clientId,
+      clientSecret: secret,
+      resource: `${running.baseUrl}/acme/prod/`,
+      ca,
     })
-    token = (JSON.parse(res) as { access_token: string }).access_token
   })
   after(async () => {
     await running.stop()
