@@ -67,8 +67,8 @@ export const SETTINGS: readonly SettingDoc[] = [
     name: 'storage.pageCacheKiB',
     source: '`<dataDir>/strongroom.json`',
     type: 'integer 64-1048576',
-    default: '`2048`',
-    note: 'SQLite page cache per open environment. Memory ≈ handleCacheSize × pageCacheKiB.',
+    default: '`32768`',
+    note: "Most SQLite page cache per open environment (pages are cached only as they are read, so a small environment uses only its size). Memory bound: workers × handleCacheSize × pageCacheKiB; `serve` warns when that exceeds half of the machine memory. 32 MiB keeps a 1,000,000-row table's security-filtered queries within 20 ms p99 (bench/README.md).",
   },
   {
     name: 'storage.synchronous',
@@ -196,7 +196,7 @@ export const FILE_SETTINGS = z.strictObject({
     .strictObject({
       cipher: z.enum(PAGE_CIPHERS).default('aegis'),
       handleCacheSize: z.int().min(1).max(100_000).default(256),
-      pageCacheKiB: z.int().min(64).max(1_048_576).default(2048),
+      pageCacheKiB: z.int().min(64).max(1_048_576).default(32_768),
       synchronous: z.enum(['full', 'normal']).default('full'),
       busyTimeoutMs: z.int().min(0).max(60_000).default(5000),
     })

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, totalmem } from 'node:os'
 import { dataPaths, initDataDir } from '../../app.ts'
 import { DEFAULT_DRAIN_MS, startServer } from '../../api/start-server.ts'
 import {
@@ -9,6 +9,7 @@ import {
   startWorkerPool,
   type ListeningReport,
 } from '../../api/worker-pool.ts'
+import { pageCacheBound } from '../../config/page-cache-bound.ts'
 import { MAX_WORKERS } from '../../config/settings.ts'
 import { AppError } from '../../shared/errors.ts'
 import { defineCommand, stringOption, type CommandInput } from '../command.ts'
@@ -50,6 +51,7 @@ export const serve = defineCommand({
     ) {
       masterKeyFile = (await initDataDir(input.config, input.deps)).masterKeyFile
     }
+    if (!isServerWorker()) warnIfPageCacheHigh(input, workers)
     if (workers > 1 && !isServerWorker()) {
       return supervise(input, workers, masterKeyFile)
     }
@@ -76,6 +78,20 @@ export const serve = defineCommand({
   },
   human: () => 'Stopped.\n',
 })
+
+/** Says so at start when the page caches could take more than half of the machine's memory. */
+function warnIfPageCacheHigh(input: CommandInput, processes: number): void {
+  const bound = pageCacheBound(input.config.storage, processes, totalmem())
+  if (!bound.high) return
+  input.deps.logger.log('warn', 'storage.page-cache-bound-high', {
+    boundMiB: Math.round(bound.boundBytes / 1024 ** 2),
+    totalMemoryMiB: Math.round(bound.totalMemoryBytes / 1024 ** 2),
+    processes,
+    handleCacheSize: input.config.storage.handleCacheSize,
+    pageCacheKiB: input.config.storage.pageCacheKiB,
+    hint: 'lower storage.pageCacheKiB or storage.handleCacheSize',
+  })
+}
 
 /** Runs `count` worker processes until shutdown; prints the same ready line as one process. */
 async function supervise(input: CommandInput, count: number, masterKeyFile: string | null) {
