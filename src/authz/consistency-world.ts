@@ -171,6 +171,8 @@ export async function observe(
   perRecord: Outcomes
   oracle: Outcomes
   counts: Outcomes
+  /** $apply groupby((accountid)) over the scope: the readable ids as aggregate groups. */
+  aggregated: Outcomes
   narrow: Outcomes
   broad: Outcomes
   /** Each form paged through two rows at a time (keyset, ordered by name desc). */
@@ -181,6 +183,7 @@ export async function observe(
   const perRecordOut: Outcomes = {}
   const oracleOut: Outcomes = {}
   const countsOut: Outcomes = {}
+  const aggregatedOut: Outcomes = {}
   const formsOut: Record<ScopeForm, Outcomes> = { narrow: {}, broad: {} }
   const pagedOut: Record<ScopeForm, Outcomes> = { narrow: {}, broad: {} }
   const rows = await e.records.queryRecords(
@@ -204,6 +207,7 @@ export async function observe(
       perRecordOut,
       oracleOut,
       countsOut,
+      aggregatedOut,
       formsOut.narrow,
       formsOut.broad,
       pagedOut.narrow,
@@ -227,6 +231,7 @@ export async function observe(
         for (const o of [
           sqlOut,
           countsOut,
+          aggregatedOut,
           formsOut.narrow,
           formsOut.broad,
           pagedOut.narrow,
@@ -261,6 +266,13 @@ export async function observe(
           { count: true },
           scope === undefined ? {} : { scope },
         )
+        const groups = await e.records.aggregateRecords(
+          e.env,
+          'account',
+          { groupBy: [{ column: 'accountid', output: 'accountid' }], aggregates: [] },
+          scope === undefined ? {} : { scope },
+        )
+        set(aggregatedOut, groups.map((g) => nameOf(g['accountid'])).sort())
         // Counts are compared as "the first n names of the SQL list": equal iff n matches.
         set(
           countsOut,
@@ -307,6 +319,7 @@ export async function observe(
     perRecord: perRecordOut,
     oracle: oracleOut,
     counts: countsOut,
+    aggregated: aggregatedOut,
     narrow: formsOut.narrow,
     broad: formsOut.broad,
     pagedNarrow: pagedOut.narrow,

@@ -23,6 +23,7 @@ async function agree(f: RecordsFixture, world: World): Promise<Outcomes> {
   assert.deepEqual(seen.sql, seen.oracle, 'SQL scope vs oracle')
   assert.deepEqual(seen.perRecord, seen.oracle, 'per-record check vs oracle')
   assert.deepEqual(seen.counts, seen.sql, '$count vs rows')
+  assert.deepEqual(seen.aggregated, seen.sql, '$apply groupby vs rows')
   assert.deepEqual(seen.narrow, seen.oracle, "the 'narrow' SQL shape vs oracle")
   assert.deepEqual(seen.broad, seen.oracle, "the 'broad' SQL shape vs oracle")
   assert.deepEqual(seen.pagedNarrow, seen.oracle, "the 'narrow' shape paged by 2 vs oracle")

@@ -24,6 +24,7 @@ export type ColumnSecuredOperations = Pick<
   | 'updateRecord'
   | 'queryRecords'
   | 'countRecords'
+  | 'aggregateRecords'
   | 'transaction'
 >
 
@@ -129,6 +130,22 @@ export function withColumnSecurity<T extends ColumnSecuredOperations>(
       const { access } = await accessOf(env, table)
       refuseUnreadableColumns(caller, access, filterColumns(options.filter), '$filter')
       return records.countRecords(env, table, options, extra)
+    },
+    async aggregateRecords(env, table, apply, extra) {
+      // Grouping or aggregating a column reveals its values: every column $apply touches must
+      // be readable on every record (a per-record column share doesn't extend to aggregates).
+      const { access } = await accessOf(env, table)
+      refuseUnreadableColumns(
+        caller,
+        access,
+        [
+          ...filterColumns(apply.filter),
+          ...apply.groupBy.map((g) => g.column),
+          ...apply.aggregates.flatMap((a) => (a.kind === 'method' ? [a.column] : [])),
+        ],
+        '$apply',
+      )
+      return records.aggregateRecords(env, table, apply, extra)
     },
     transaction: (env, fn) => records.transaction(env, (tx) => fn(withColumnSecurity(tx, caller))),
   }

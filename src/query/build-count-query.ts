@@ -17,7 +17,8 @@ export interface CountRow {
  * above MAX_COUNT means "more than 5,000" (dataverse-spec §7: @odata.count is capped at
  * 5,000; report MAX_COUNT with totalrecordcountlimitexceeded).
  *
- * `compile` carries the blind indexer for `eq` on encrypted columns (see compileFilter).
+ * `compile` carries the blind indexer for `eq` on encrypted columns (see compileFilter); `cap`
+ * replaces MAX_COUNT (e.g. the 50,000 rows an aggregation may read).
  *
  * @throws AppError COLUMN_NOT_FOUND, QUERY_INVALID or QUERY_ENCRYPTED_COLUMN if `options`
  *   doesn't fit `table`
@@ -28,6 +29,7 @@ export function buildCountQuery(
   options: ParsedQueryOptions,
   extraWhere?: (eb: DynamicExpressionBuilder) => Expression<SqlBool>,
   compile: CompileFilterOptions = {},
+  cap: number = MAX_COUNT,
 ): SelectQueryBuilder<DynamicDb, string, CountRow> {
   const id = findColumn(table, table.primaryIdColumn)
   let matched = db.selectFrom(table.name).select(`${table.name}.${id.name}`)
@@ -35,6 +37,6 @@ export function buildCountQuery(
     matched = matched.where(compileFilter(options.filter, table, compile))
   if (extraWhere !== undefined) matched = matched.where(extraWhere)
   return db
-    .selectFrom(matched.limit(MAX_COUNT + 1).as('matched'))
+    .selectFrom(matched.limit(cap + 1).as('matched'))
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('count'))
 }

@@ -35,3 +35,12 @@ export { compileKeysetAfter } from './compile-keyset.ts'
 export { compileSelect } from './compile-select.ts'
 export { buildSelectQuery, type DynamicSelectQuery } from './build-select-query.ts'
 export { buildCountQuery, type CountRow } from './build-count-query.ts'
+export {
+  MAX_APPLY_ITEMS,
+  parseApply,
+  type AggregateMethod,
+  type ApplyAggregate,
+  type ApplyGroup,
+  type ApplyNode,
+} from './parse-apply.ts'
+export { aggregateKey, buildAggregateQuery, groupKey } from './build-aggregate-query.ts'

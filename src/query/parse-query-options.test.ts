@@ -168,8 +168,8 @@ describe('parseQueryOptions', () => {
     assert.deepEqual(parseQueryOptions({ $count: 'false' }, ACCOUNT), { count: false })
   })
 
-  it('rejects $skip, $search, $format and $apply as QUERY_UNSUPPORTED', () => {
-    for (const name of ['$skip', '$search', '$format', '$apply']) {
+  it('rejects $skip, $search and $format as QUERY_UNSUPPORTED', () => {
+    for (const name of ['$skip', '$search', '$format']) {
       assertCode(() => parseQueryOptions({ [name]: '1' }, ACCOUNT), 'QUERY_UNSUPPORTED')
     }
   })

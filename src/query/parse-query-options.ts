@@ -1,5 +1,6 @@
 import type { TableDef } from '../records/model.ts'
 import type { FilterNode } from './filter-ast.ts'
+import { parseApply, type ApplyNode } from './parse-apply.ts'
 import { MAX_OPTION_LENGTH } from './limits.ts'
 import { parseFilter, type AliasValues } from './parse-filter.ts'
 import { parseOrderBy, type OrderByItem } from './parse-order-by.ts'
@@ -20,21 +21,23 @@ export interface ParsedQueryOptions {
   readonly expand?: string
   /** $skiptoken text, unparsed: an opaque paging cookie the caller issued and decodes. */
   readonly skipToken?: string
+  /** $apply: filter steps, groupby and aggregates (dataverse-spec §7). */
+  readonly apply?: ApplyNode
 }
 
 /** dataverse-spec §7: known OData options Dataverse (or this server) doesn't support. */
-const UNSUPPORTED_OPTIONS: ReadonlySet<string> = new Set(['$skip', '$search', '$format', '$apply'])
+const UNSUPPORTED_OPTIONS: ReadonlySet<string> = new Set(['$skip', '$search', '$format'])
 const ALIAS_NAME = /^@[A-Za-z_][A-Za-z0-9_]*$/
 
 /**
  * Parses the query string parameters of a Web API collection request for `table`
  * (dataverse-spec §7 Query options). Names are case-sensitive. Handles $filter, $select,
- * $orderby, $top, $count, $expand (passed through), $skiptoken (passed through) and
- * parameter aliases (`@p1`, used by $filter and $orderby). Parameters that start with neither
+ * $orderby, $top, $count, $apply, $expand (passed through), $skiptoken (passed through) and
+ * parameter aliases (`@p1`, used by $filter, $orderby and $apply's filter steps). Parameters that start with neither
  * '$' nor '@' are not query options and are ignored (e.g. `tag`).
  *
  * @param params decoded query parameters, one value per name
- * @throws AppError QUERY_UNSUPPORTED for $skip, $search, $format and $apply, QUERY_INVALID
+ * @throws AppError QUERY_UNSUPPORTED for $skip, $search and $format, QUERY_INVALID
  *   for any other unknown '$' option or malformed value, plus the errors of each option parser
  */
 export function parseQueryOptions(
@@ -75,6 +78,9 @@ export function parseQueryOptions(
         break
       case '$expand':
         result = { ...result, expand: passThrough(name, value) }
+        break
+      case '$apply':
+        result = { ...result, apply: parseApply(value, table, frozen) }
         break
       case '$skiptoken':
         result = { ...result, skipToken: passThrough(name, value) }

@@ -12,6 +12,11 @@ export { MAX_KEY_COLUMNS, MAX_KEYS_PER_TABLE, type CreateKeyInput } from './crea
 export { matchKey } from './find-record-by-key.ts'
 export type { DeleteRecordOptions } from './delete-record.ts'
 export type { QueryRecordsOptions, QueryRecordsResult } from './query-records.ts'
+export {
+  MAX_AGGREGATE_RECORDS,
+  type AggregateRecordsOptions,
+  type AggregateRow,
+} from './aggregate-records.ts'
 export type { RetrieveRecordOptions } from './retrieve-record.ts'
 export type { UpdateRecordOptions } from './update-record.ts'
 export type { ColumnEncryptionInput, ColumnEncryptionResult } from './set-column-encryption.ts'

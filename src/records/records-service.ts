@@ -1,10 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { ParsedQueryOptions } from '../query/index.ts'
+import type { ApplyNode, ParsedQueryOptions } from '../query/index.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { EnvironmentId, RecordId } from '../shared/ids.ts'
 import type { Random } from '../shared/random.ts'
 import type { EnvironmentDatabases } from '../storage/index.ts'
 import { addColumn, type AddColumnInput } from './add-column.ts'
+import {
+  aggregateRecords,
+  type AggregateRecordsOptions,
+  type AggregateRow,
+} from './aggregate-records.ts'
 import { countRecords } from './count-records.ts'
 import { createRecord, type CreateRecordOptions } from './create-record.ts'
 import { createKey, type CreateKeyInput } from './create-key.ts'
@@ -98,6 +103,13 @@ export interface RecordOperations {
     options: ParsedQueryOptions,
     extra?: { readonly scope?: RecordScope },
   ): Promise<number>
+  /** A parsed $apply (filter, groupby, aggregates) in SQL; see aggregateRecords. */
+  aggregateRecords(
+    env: EnvironmentId,
+    table: string,
+    apply: ApplyNode,
+    extra?: AggregateRecordsOptions,
+  ): Promise<AggregateRow[]>
   /**
    * A unit of work: every operation called on `tx` runs in ONE transaction on `env`'s database
    * (BEGIN IMMEDIATE … COMMIT when `fn` resolves, ROLLBACK when it throws), and each write on
@@ -218,6 +230,8 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
       run(env, (ctx) => queryRecords(ctx, table, query, extra)),
     countRecords: (env, table, query, extra) =>
       run(env, (ctx) => countRecords(ctx, table, query, extra)),
+    aggregateRecords: (env, table, apply, extra) =>
+      run(env, (ctx) => aggregateRecords(ctx, table, apply, extra)),
     transaction: (env, fn) =>
       run(env, (ctx) =>
         ctx.db.transaction().execute(async (trx) => {

@@ -5,6 +5,7 @@ import { Mutex } from '../shared/mutex.ts'
 import type { Random } from '../shared/random.ts'
 import type { Secret } from '../shared/secret.ts'
 import type { EnvDb } from '../storage/index.ts'
+import { aggregateRecords } from './aggregate-records.ts'
 import { countRecords } from './count-records.ts'
 import { createRecord } from './create-record.ts'
 import { deleteRecord } from './delete-record.ts'
@@ -116,6 +117,8 @@ export function openUnitOfWork(env: EnvironmentId, trx: EnvDb, deps: UnitOfWorkD
     deleteRecord: (e, table, id, opts) => write(e, (c) => deleteRecord(c, table, id, opts)),
     queryRecords: (e, table, query, extra) => read(e, (c) => queryRecords(c, table, query, extra)),
     countRecords: (e, table, query, extra) => read(e, (c) => countRecords(c, table, query, extra)),
+    aggregateRecords: (e, table, apply, extra) =>
+      read(e, (c) => aggregateRecords(c, table, apply, extra)),
     transaction: async (e, fn) => {
       await locked(e, () => sql`savepoint strongroom_nested`.execute(trx))
       let result: Awaited<ReturnType<typeof fn>>

@@ -88,6 +88,15 @@ export const ERRORS = {
     action:
       'Filter encrypted columns only with eq on a column that has a blind index, or with eq null / ne null; sort by another column.',
   },
+  AGGREGATE_LIMIT_EXCEEDED: {
+    kind: 'limit',
+    http: 400,
+    // Dataverse's AggregateQueryRecordLimit exceeded.
+    wire: '0x8004e023',
+    exit: 2,
+    meaning: 'A $apply aggregation would read more than 50,000 records (dataverse-spec §7).',
+    action: 'Narrow the records with filter(...) in $apply, or aggregate in several parts.',
+  },
   QUERY_TOO_COMPLEX: {
     kind: 'limit',
     http: 400,

@@ -2,6 +2,7 @@
 //   node crash-writer.js <dataDir> records <tenant> <env>   → creates records, prints each id once committed
 //   node crash-writer.js <dataDir> hold <tenant> <env> <canary> → opens a transaction that
 //       inserts a record with the canary, prints "holding", and never commits
+import { sql } from 'kysely'
 import { findEnvironment } from '../../src/control/environments/environment.ts'
 import { openApp } from './open-app.ts'
 
@@ -21,8 +22,10 @@ if (mode === 'records') {
     process.stdout.write(`${id}\n`)
   }
 } else if (mode === 'hold') {
-  await app.databases.use(env.id, (db) =>
-    db.transaction().execute(async (trx) => {
+  await app.databases.use(env.id, async (db) => {
+    // A small page cache (the default is 32 MiB) so the open transaction's pages spill.
+    await sql`pragma cache_size = -1024`.execute(db)
+    await db.transaction().execute(async (trx) => {
       // Enough rows that SQLite spills pages of the open transaction into the WAL.
       for (let i = 0; i < 2000; i++) {
         await trx
@@ -45,6 +48,6 @@ if (mode === 'records') {
       }
       process.stdout.write('holding\n')
       await new Promise(() => undefined)
-    }),
-  )
+    })
+  })
 }

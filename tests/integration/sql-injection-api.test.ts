@@ -65,9 +65,25 @@ describe('SQL injection through the OData handler', () => {
         { $filter: 'name eq @p', '@p': p },
         { $top: p },
         { $count: p },
+        { $apply: p },
+        { $apply: `groupby((${p}))` },
+        { $apply: `aggregate(${p} with sum as s)` },
+        { $apply: `aggregate(numberofemployees with sum as ${p})` },
+        { $apply: `aggregate($count as ${p})` },
+        { $apply: `filter(${p})/aggregate($count as n)` },
+        { $apply: `filter(name eq '${p.replace(/'/g, "''")}')/aggregate($count as n)` },
+        { $apply: 'filter(name eq @p)/groupby((name))', '@p': p },
       ]) {
         const res = await f.call('GET', 'accounts', { query })
-        if (res.status === 200) {
+        if (res.status === 200 && query.$apply !== undefined) {
+          // A quoted payload in a filter step is a string that matches nothing, and a hostile
+          // alias is only a name: the one answer row holds at most the count of the one account.
+          const rows = res.json['value'] as Record<string, unknown>[]
+          assert.ok(rows.length <= 1, JSON.stringify(query))
+          for (const v of Object.values(rows[0] ?? {})) {
+            assert.ok(v === null || v === 0 || v === 1, JSON.stringify(query))
+          }
+        } else if (res.status === 200) {
           // A quoted payload is just a string that matches nothing.
           assert.deepEqual(res.json['value'], [], JSON.stringify(query))
         } else {

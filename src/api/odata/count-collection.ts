@@ -10,7 +10,11 @@ import { scopeFor, withScope, type Operation } from './operation.ts'
  */
 export async function countCollection(op: Operation, table: TableDef): Promise<ODataResponse> {
   const options = parseQueryOptions(op.req.query, table)
-  if (options.expand !== undefined || options.skipToken !== undefined) {
+  if (
+    options.expand !== undefined ||
+    options.skipToken !== undefined ||
+    options.apply !== undefined
+  ) {
     throw badRequest('Only $filter applies to /$count.')
   }
   const n = await op.records.countRecords(

@@ -20,6 +20,7 @@ export type RecordsApi = Pick<
   | 'deleteRecord'
   | 'queryRecords'
   | 'countRecords'
+  | 'aggregateRecords'
   | 'transaction'
 >
 
@@ -38,6 +39,8 @@ export interface ODataLimits {
    * 5,000 parents × 5,000 children would be 25 million rows in one answer.
    */
   readonly maxExpandedRows: number
+  /** dataverse-spec §7: a $apply aggregation reads at most 50,000 records. */
+  readonly maxAggregateRecords: number
 }
 
 export const DEFAULT_ODATA_LIMITS: ODataLimits = {
@@ -46,6 +49,7 @@ export const DEFAULT_ODATA_LIMITS: ODataLimits = {
   maxBodyProperties: 1000,
   maxPropertyNameLength: 128,
   maxExpandedRows: 50_000,
+  maxAggregateRecords: 50_000,
 }
 
 /** What createODataHandler needs. */

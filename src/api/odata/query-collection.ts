@@ -8,6 +8,7 @@ import {
 } from '../../query/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
+import { aggregateCollection } from './aggregate-collection.ts'
 import { TOTAL_RECORD_COUNT, TOTAL_RECORD_COUNT_LIMIT_EXCEEDED } from './annotations.ts'
 import { resolveLookupTargets } from './lookup-targets.ts'
 import { badRequest } from './odata-errors.ts'
@@ -26,6 +27,7 @@ import { decodeSkipToken, encodeSkipToken, queryFingerprint } from './skip-token
  */
 export async function queryCollection(op: Operation, table: TableDef): Promise<ODataResponse> {
   const options = parseQueryOptions(op.req.query, table)
+  if (options.apply !== undefined) return aggregateCollection(op, table, options)
   const scope = scopeFor(op, table, 'query')
   const items = options.expand === undefined ? [] : await parseExpand(op, table, options.expand)
   const fingerprint = queryFingerprint(table.name, op.api.caller.systemUserId, op.req.query)
