@@ -3,7 +3,7 @@ import type { ParsedQueryOptions } from '../query/index.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { EnvironmentId, RecordId } from '../shared/ids.ts'
 import type { Random } from '../shared/random.ts'
-import type { EnvironmentDatabases } from '../storage/index.ts'
+import type { EnvDb, EnvironmentDatabases, OpenEnvironment } from '../storage/index.ts'
 import { addColumn, type AddColumnInput } from './add-column.ts'
 import { countRecords } from './count-records.ts'
 import { createRecord, type CreateRecordOptions } from './create-record.ts'
@@ -15,7 +15,7 @@ import { deleteRecord, type DeleteRecordOptions } from './delete-record.ts'
 import { getTable } from './get-table.ts'
 import type { RecordsContext } from './internal/context.ts'
 import { StatementCache } from './internal/statement-cache.ts'
-import { CatalogCache } from './internal/table-catalog.ts'
+import { CatalogCache, findTable } from './internal/table-catalog.ts'
 import { listTables } from './list-tables.ts'
 import type { ColumnDef, KeyDef, RecordData, TableDef } from './model.ts'
 import { provisionEnvironment, type ProvisionedIds } from './provision-environment.ts'
@@ -167,8 +167,14 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         ),
       )
     }
-    return databases.use(env, (db, handle) =>
-      fn({
+    return databases.use(env, (db, handle) => fn(contextOf(env, db, handle)))
+  }
+  // One context per open handle (the handle object lives as long as the open database).
+  const contexts = new WeakMap<OpenEnvironment, RecordsContext>()
+  const contextOf = (env: EnvironmentId, db: EnvDb, handle: OpenEnvironment): RecordsContext => {
+    let ctx = contexts.get(handle)
+    if (ctx === undefined || ctx.db !== db) {
+      ctx = {
         db,
         environmentId: env,
         fieldKey: handle.fieldKey,
@@ -179,8 +185,11 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         random,
         // The stamp is read before the catalog is checked, so a change after it is seen.
         catalog: (through) => catalogs.get(env, through, databases.stamp(env)),
-      }),
-    )
+        currentCatalog: () => catalogs.peek(env, databases.stamp(env)),
+      }
+      contexts.set(handle, ctx)
+    }
+    return ctx
   }
   return {
     provisionEnvironment: (env, organizationName) =>
@@ -196,7 +205,16 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         return `${epoch}:${await readSecurityVersion(ctx.db)}`
       }),
     listTables: (env) => run(env, (ctx) => listTables(ctx)),
-    getTable: (env, name) => run(env, (ctx) => getTable(ctx, name)),
+    getTable: (env, name) => {
+      // The hot path: the catalog cached under the open database's current stamp, no I/O.
+      const current = catalogs.peek(env, databases.stamp(env))
+      if (current === undefined) return run(env, (ctx) => getTable(ctx, name))
+      try {
+        return Promise.resolve(findTable(current, name))
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+      }
+    },
     createTable: (env, input) => run(env, (ctx) => createTable(ctx, input)),
     addColumn: (env, table, input) => run(env, (ctx) => addColumn(ctx, table, input)),
     createKey: (env, table, input) => run(env, (ctx) => createKey(ctx, table, input)),
