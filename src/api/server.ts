@@ -296,7 +296,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
     // Authenticate before revealing whether the tenant or environment exists: an unknown
     // tenant and a bad token get the same 401.
-    const tenantId = await tenantIdOf(tenant, controlStamp)
+    // A cache hit is taken without a promise hop (the common case).
+    const knownTenant = caches.tenants.get(tenant, controlStamp)
+    const tenantId =
+      knownTenant !== undefined ? knownTenant : await tenantIdOf(tenant, controlStamp)
     if (tenantId === null) throw unauthorized()
     // Keyed by a hash: the cache holds no bearer tokens.
     const tokenKey = `${tenantId}\n${environmentUrl}\n${hash('sha256', token, 'base64url')}`
