@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { initDataDir, openStrongroom } from '../src/app.ts'
@@ -35,8 +35,11 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'get,query,create' },
     // Point GET again with `serve --workers N` for each N > 1 listed (1 is the main run).
     workers: { type: 'string', default: '2' },
+    // The load generator: autocannon (JavaScript, one thread) or wrk (C, one thread).
+    tool: { type: 'string', default: 'autocannon' },
   },
 })
+const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100)
 const ROWS = Number(values.rows)
 const SECONDS = Number(values.seconds)
 const CONNECTIONS = Number(values.connections)
@@ -132,7 +135,8 @@ if (process.env['BENCH_SHOW_RESPONSE'] === '1') {
     r.end()
   })
 }
-const common = { connections: CONNECTIONS, seconds: SECONDS }
+if (values.tool !== 'autocannon' && values.tool !== 'wrk') throw new Error('--tool autocannon|wrk')
+const common = { connections: CONNECTIONS, seconds: SECONDS, tool: values.tool }
 const phases = new Set(values.only.split(','))
 const skipped = { rps: 0, p50: 0, p99: 0 }
 log('full stack: point GET…')
@@ -274,6 +278,39 @@ const tlsFloorGet = !phases.has('get')
     )
 log(JSON.stringify(tlsFloorGet))
 await stopChild(tlsFloor.child)
+
+// ── both floors again with N processes (node:cluster), as the full stack ran with workers ──
+const floorWorkers: Record<string, { plain: Record<string, number>; tls: Record<string, number> }> =
+  {}
+for (const n of workerCounts) {
+  if (!phases.has('get')) break
+  const run = async (input: string, url: string, extra: Record<string, string>) => {
+    const f = await startChild(
+      [resolve('build/bench/floor-server.js'), '--workers', String(n)],
+      input,
+      {},
+    )
+    const base = `${url}${String(f.ready['port'])}/accounts/`
+    const r = await loadWithCpu(
+      { ...common, url: base, method: 'GET', headers: {}, ids: sample },
+      extra,
+      f.child.pid,
+    )
+    await stopChild(f.child)
+    return r
+  }
+  log(`floor, ${String(n)} workers: point GET…`)
+  const plain = await run(`${dbFile}\n${keyHex}\n`, 'http://127.0.0.1:', {})
+  log(JSON.stringify(plain))
+  log(`TLS floor, ${String(n)} workers: point GET…`)
+  const overTls = await run(
+    `${dbFile}\n${keyHex}\n${Buffer.from(credentials.serverCert).toString('base64')}\n${Buffer.from(tlsKey).toString('base64')}\n`,
+    'https://localhost:',
+    tls,
+  )
+  log(JSON.stringify(overTls))
+  floorWorkers[String(n)] = { plain, tls: overTls }
+}
 rmSync(root, { recursive: true, force: true })
 
 const ratio = (a: Record<string, number>, b: Record<string, number>) =>
@@ -290,6 +327,12 @@ process.stdout.write(
     ),
     floor: { pointGet: floorGet, query: floorQuery, create: floorCreate },
     tlsFloor: { pointGet: tlsFloorGet },
+    floorWorkers: Object.fromEntries(
+      Object.entries(floorWorkers).map(([n, r]) => [n, { pointGet: r.plain, tlsPointGet: r.tls }]),
+    ),
+    tool: values.tool,
+    loadAverageAtStart: loadAtStart,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     ratios: {
       pointGet: ratio(fullGet, floorGet),
       query: ratio(fullQuery, floorQuery),
@@ -298,6 +341,10 @@ process.stdout.write(
       tlsFloorToFloor: ratio(tlsFloorGet, floorGet),
       pointGetWorkers: Object.fromEntries(
         Object.entries(withWorkers).map(([n, r]) => [n, ratio(r, floorGet)]),
+      ),
+      // What the target allows at best: the bare server over TLS, N processes, to the floor.
+      tlsFloorWorkersToFloor: Object.fromEntries(
+        Object.entries(floorWorkers).map(([n, r]) => [n, ratio(r.tls, floorGet)]),
       ),
     },
     targets: {

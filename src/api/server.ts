@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { createServer as createHttpsServer } from 'node:https'
 import { createSecureContext, type SecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
@@ -186,42 +186,58 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
   )
 
-  fastify.addHook('onRequest', async (req, reply) => {
-    void reply
-      .header('Strict-Transport-Security', HSTS)
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Cache-Control', 'no-cache')
-      .header('x-ms-service-request-id', req.id)
+  // The same on every response: set as one object per request.
+  const staticHeaders = {
+    'strict-transport-security': HSTS,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-cache',
+  }
+  /** The tenant's built-in OpenID provider (discovery, JWKS, token endpoint). */
+  const serveOidc = async (tenant: string, req: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack()
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value)
+    }
+    try {
+      await identity.handleOidcRequest?.(tenant, req.raw, reply.raw)
+    } catch (e) {
+      const { status, body } = toErrorResponse(e, req.id)
+      if (status >= 500) {
+        logger.log('error', 'api.internal-error', {
+          requestId: req.id,
+          error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        })
+      }
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(status, { 'content-type': 'application/json' })
+        reply.raw.end(JSON.stringify(body))
+      } else {
+        reply.raw.destroy()
+      }
+    }
+  }
+  // A callback hook (not async): no promise per request on the hot path.
+  fastify.addHook('onRequest', (req, reply, done) => {
+    void reply.headers(staticHeaders).header('x-ms-service-request-id', req.id)
     if (req.url.length > MAX_URL_LENGTH) {
-      throw new AppError('URI_TOO_LONG', 'The request URL is longer than 32,768 characters.')
+      done(new AppError('URI_TOO_LONG', 'The request URL is longer than 32,768 characters.'))
+      return
     }
-    // The tenant's built-in OpenID provider (discovery, JWKS, token endpoint) reads the raw
-    // request itself, so it is dispatched here, before fastify would parse the body.
-    const oidc = OIDC_PATH.exec(req.url)
-    if (oidc !== null && identity.handleOidcRequest !== undefined) {
-      const tenant = oidc[1] ?? ''
-      reply.hijack()
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) reply.raw.setHeader(name, value)
-      }
-      try {
-        await identity.handleOidcRequest(tenant, req.raw, reply.raw)
-      } catch (e) {
-        const { status, body } = toErrorResponse(e, req.id)
-        if (status >= 500) {
-          logger.log('error', 'api.internal-error', {
-            requestId: req.id,
-            error: e instanceof Error ? (e.stack ?? e.message) : String(e),
-          })
-        }
-        if (!reply.raw.headersSent) {
-          reply.raw.writeHead(status, { 'content-type': 'application/json' })
-          reply.raw.end(JSON.stringify(body))
-        } else {
-          reply.raw.destroy()
-        }
-      }
+    // The tenant's OpenID provider reads the raw request itself, so it is dispatched here,
+    // before fastify would parse the body.
+    const oidc = req.url.includes('/oauth2') ? OIDC_PATH.exec(req.url) : null
+    if (oidc === null || identity.handleOidcRequest === undefined) {
+      done()
+      return
     }
+    serveOidc(oidc[1] ?? '', req, reply).then(
+      () => {
+        done()
+      },
+      (e: unknown) => {
+        done(e instanceof Error ? e : new Error(String(e)))
+      },
+    )
   })
 
   fastify.setErrorHandler((err, req, reply) => {
@@ -280,10 +296,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
     // Authenticate before revealing whether the tenant or environment exists: an unknown
     // tenant and a bad token get the same 401.
-    const tenantId = await tenantIdOf(tenant, controlStamp)
+    // A cache hit is taken without a promise hop (the common case).
+    const knownTenant = caches.tenants.get(tenant, controlStamp)
+    const tenantId =
+      knownTenant !== undefined ? knownTenant : await tenantIdOf(tenant, controlStamp)
     if (tenantId === null) throw unauthorized()
     // Keyed by a hash: the cache holds no bearer tokens.
-    const tokenKey = `${tenantId}\n${environmentUrl}\n${createHash('sha256').update(token).digest('base64url')}`
+    const tokenKey = `${tenantId}\n${environmentUrl}\n${hash('sha256', token, 'base64url')}`
     let principal = caches.principals.get(tokenKey, controlStamp)
     if (principal === undefined || principal.expiresAt * 1000 <= options.clock.now().getTime()) {
       principal = await identity.verifier.verify(token, {
@@ -318,9 +337,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       throw new AppError('ROUTE_NOT_FOUND', 'No resource answers at that URL.')
     }
     const path = rawPath.length > prefix.length ? rawPath.slice(prefix.length + 1) : ''
-    const headers: Record<string, string | undefined> = {}
-    for (const [k, v] of Object.entries(req.headers))
-      headers[k] = Array.isArray(v) ? v.join(', ') : v
+    // Node joins repeated request headers into one string, except Set-Cookie (an array),
+    // which no request should carry: only then is a copy needed.
+    let headers = req.headers as Readonly<Record<string, string | undefined>>
+    if (req.headers['set-cookie'] !== undefined) {
+      const joined: Record<string, string | undefined> = {}
+      for (const [k, v] of Object.entries(req.headers))
+        joined[k] = Array.isArray(v) ? v.join(', ') : v
+      headers = joined
+    }
 
     const res = await odata(
       {
@@ -341,11 +366,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         ...(path === '$batch' ? { signal: closedSignal(reply.raw) } : {}),
       },
     )
-    void reply.status(res.status).header('OData-Version', '4.0').headers(res.headers)
+    void reply.code(res.status).header('odata-version', '4.0')
+    for (const name in res.headers) void reply.header(name, res.headers[name])
     if (res.body === undefined) return reply.send()
     if (typeof res.body === 'string') return reply.send(res.body)
+    // Serialised once, here; fastify sends a string with a content type as it is.
     return reply
-      .header('Content-Type', 'application/json; odata.metadata=minimal; charset=utf-8')
+      .header('content-type', 'application/json; odata.metadata=minimal; charset=utf-8')
       .send(JSON.stringify(res.body))
   }
   // Only the routes of the configured mode: under path routing a tenant may be called "api".

@@ -35,8 +35,8 @@ export type ColumnSecuredOperations = Pick<
  * record (unless that record's column is shared with it), refused in $filter, $orderby and
  * alternate keys, and setting one without Create/Update is refused — and so is every
  * operation of a unit of work opened on it. The OData handler wraps its records with it once
- * per request, so retrieve, query, $expand, $count, $batch parts, upsert and single-property
- * reads and writes all pass here.
+ * per Caller object, so retrieve, query, $expand, $count, $batch parts, upsert and
+ * single-property reads and writes all pass here.
  */
 export function withColumnSecurity<T extends ColumnSecuredOperations>(
   records: T,

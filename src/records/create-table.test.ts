@@ -297,5 +297,10 @@ describe('createTable and addColumn', () => {
     const fromOther = await other.retrieveRecord(f.env, 'contact', id, { select: ['new_nickname'] })
     assert.equal(fromOther['new_nickname'], 'Nick')
     assert.equal((await f.service.getTable(f.env, 'new_fromclis')).name, 'new_fromcli')
+    // A point read whose cached catalog went stale re-checks it (no cached shortcut).
+    await other.addColumn(f.env, 'contact', { name: 'new_second', type: 'string' })
+    const otherId = await other.createRecord(f.env, 'contact', { new_second: 'two' }, actor())
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal((await f.service.retrieveRecord(f.env, 'contact', otherId))['new_second'], 'two')
   })
 })

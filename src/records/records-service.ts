@@ -3,7 +3,7 @@ import type { ApplyNode, ParsedQueryOptions } from '../query/index.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { EnvironmentId, RecordId } from '../shared/ids.ts'
 import type { Random } from '../shared/random.ts'
-import type { EnvironmentDatabases } from '../storage/index.ts'
+import type { EnvDb, EnvironmentDatabases, OpenEnvironment } from '../storage/index.ts'
 import { addColumn, type AddColumnInput } from './add-column.ts'
 import {
   aggregateRecords,
@@ -20,7 +20,7 @@ import { deleteRecord, type DeleteRecordOptions } from './delete-record.ts'
 import { getTable } from './get-table.ts'
 import type { RecordsContext } from './internal/context.ts'
 import { StatementCache } from './internal/statement-cache.ts'
-import { CatalogCache } from './internal/table-catalog.ts'
+import { CatalogCache, findTable } from './internal/table-catalog.ts'
 import { listTables } from './list-tables.ts'
 import type { ColumnDef, KeyDef, RecordData, TableDef } from './model.ts'
 import { provisionEnvironment, type ProvisionedIds } from './provision-environment.ts'
@@ -169,7 +169,10 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
   const catalogs = new CatalogCache(options.metadataCacheCapacity ?? 256)
   const statements = new StatementCache()
   // The environments whose connection the current async context holds in a unit of work.
+  // Enabled only while a unit of work is open: an enabled AsyncLocalStorage installs promise
+  // hooks for the whole process, which cost every request ~20 µs of CPU (bench:api session 3).
   const holding = new AsyncLocalStorage<ReadonlySet<EnvironmentId>>()
+  let openUnits = 0
   const run = <T>(env: EnvironmentId, fn: (ctx: RecordsContext) => Promise<T>): Promise<T> => {
     if (holding.getStore()?.has(env) === true) {
       // The connection's mutex is held by the enclosing unit of work: waiting would deadlock.
@@ -179,8 +182,14 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         ),
       )
     }
-    return databases.use(env, (db, handle) =>
-      fn({
+    return databases.use(env, (db, handle) => fn(contextOf(env, db, handle)))
+  }
+  // One context per open handle (the handle object lives as long as the open database).
+  const contexts = new WeakMap<OpenEnvironment, RecordsContext>()
+  const contextOf = (env: EnvironmentId, db: EnvDb, handle: OpenEnvironment): RecordsContext => {
+    let ctx = contexts.get(handle)
+    if (ctx === undefined || ctx.db !== db) {
+      ctx = {
         db,
         environmentId: env,
         fieldKey: handle.fieldKey,
@@ -191,8 +200,11 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         random,
         // The stamp is read before the catalog is checked, so a change after it is seen.
         catalog: (through) => catalogs.get(env, through, databases.stamp(env)),
-      }),
-    )
+        currentCatalog: () => catalogs.peek(env, databases.stamp(env)),
+      }
+      contexts.set(handle, ctx)
+    }
+    return ctx
   }
   return {
     provisionEnvironment: (env, organizationName) =>
@@ -208,7 +220,16 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         return `${epoch}:${await readSecurityVersion(ctx.db)}`
       }),
     listTables: (env) => run(env, (ctx) => listTables(ctx)),
-    getTable: (env, name) => run(env, (ctx) => getTable(ctx, name)),
+    getTable: (env, name) => {
+      // The hot path: the catalog cached under the open database's current stamp, no I/O.
+      const current = catalogs.peek(env, databases.stamp(env))
+      if (current === undefined) return run(env, (ctx) => getTable(ctx, name))
+      try {
+        return Promise.resolve(findTable(current, name))
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+      }
+    },
     createTable: (env, input) => run(env, (ctx) => createTable(ctx, input)),
     addColumn: (env, table, input) => run(env, (ctx) => addColumn(ctx, table, input)),
     createKey: (env, table, input) => run(env, (ctx) => createKey(ctx, table, input)),
@@ -238,10 +259,18 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
           const unit = openUnitOfWork(env, trx, ctx)
           const held = new Set(holding.getStore())
           held.add(env)
+          openUnits += 1
           try {
             return await holding.run(held, () => fn(unit.operations))
           } finally {
-            await unit.end()
+            try {
+              await unit.end()
+            } finally {
+              openUnits -= 1
+              // No unit of work open: nothing to detect, so no promise hooks (run enables
+              // them again for the next one).
+              if (openUnits === 0) holding.disable()
+            }
           }
         }),
       ),

@@ -26,8 +26,10 @@ export async function retrieveRecord(
   options: RetrieveRecordOptions = {},
 ): Promise<RecordData> {
   const recordId = parseGuid(id, 'record id')
-  const table = findTable(await ctx.catalog(ctx.db), tableName)
-  const columns = selectedColumns(table, options.select)
+  const table = findTable(ctx.currentCatalog?.() ?? (await ctx.catalog(ctx.db)), tableName)
+  const select = options.select
+  // Every column: the definition's own list (no copy); a $select: the request's columns.
+  const columns = select === undefined ? table.columns : selectedColumns(table, select)
   const scope = options.scope
   const query = () => {
     const q = ctx.db
@@ -44,7 +46,7 @@ export async function retrieveRecord(
     if (scope === undefined && ctx.statements !== undefined) {
       const text = ctx.statements.get(
         table,
-        `get:${columns.map((c) => c.name).join(',')}`,
+        select === undefined ? 'get:*' : `get:${columns.map((c) => c.name).join(',')}`,
         () => query().compile().sql,
       )
       found = ctx.reader.tryGet(text, [recordId])

@@ -194,6 +194,30 @@ describe('records.transaction (unit of work)', () => {
     assert.equal(await exists(randomUUID()), false)
   })
 
+  it('still refuses in each later unit of work (the detection is re-armed per unit)', async () => {
+    // Between units of work the context tracking is off (no promise hooks for plain reads);
+    // every new unit of work must turn it on again, including while another one is open.
+    for (let round = 0; round < 3; round++) {
+      assert.equal(await exists(randomUUID()), false)
+      await assert.rejects(
+        f.service.transaction(f.env, async (tx) => {
+          await tx.retrieveRecord(f.env, 'account', randomUUID()).catch(() => undefined)
+          await new Promise((resolve) => setImmediate(resolve))
+          await f.service.retrieveRecord(f.env, 'account', randomUUID())
+        }),
+        /unit of work is open in this context; call the operation on tx/,
+      )
+    }
+    // Two units queued on the same connection: the second still detects after the first ended.
+    const first = f.service.transaction(f.env, () => Promise.resolve('first'))
+    const second = f.service.transaction(f.env, async () => {
+      await f.service.getTable(f.env, 'account')
+      await f.service.retrieveRecord(f.env, 'account', randomUUID())
+    })
+    assert.equal(await first, 'first')
+    await assert.rejects(second, /call the operation on tx/)
+  })
+
   it('refuses tx for another environment and after the unit of work ended', async () => {
     let escaped: RecordOperations | undefined
     await assert.rejects(

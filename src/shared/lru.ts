@@ -3,6 +3,9 @@ export class Lru<K, V> {
   readonly #capacity: number
   readonly #map = new Map<K, V>()
   readonly #onEvict: (key: K, value: V) => void
+  /** The most recently used key (a hit on it needs no reordering: the hot path of caches). */
+  #newest: K | undefined
+  #hasNewest = false
 
   constructor(capacity: number, onEvict: (key: K, value: V) => void) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be >= 1')
@@ -17,8 +20,11 @@ export class Lru<K, V> {
   get(key: K): V | undefined {
     const value = this.#map.get(key)
     if (value === undefined) return undefined
+    if (this.#hasNewest && this.#newest === key) return value
     this.#map.delete(key)
     this.#map.set(key, value)
+    this.#newest = key
+    this.#hasNewest = true
     return value
   }
 
@@ -29,6 +35,8 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     this.#map.delete(key)
     this.#map.set(key, value)
+    this.#newest = key
+    this.#hasNewest = true
     while (this.#map.size > this.#capacity) {
       const oldest = this.#map.keys().next()
       if (oldest.done === true) break
@@ -41,6 +49,10 @@ export class Lru<K, V> {
   delete(key: K): V | undefined {
     const value = this.#map.get(key)
     this.#map.delete(key)
+    if (this.#hasNewest && this.#newest === key) {
+      this.#newest = undefined
+      this.#hasNewest = false
+    }
     return value
   }
 

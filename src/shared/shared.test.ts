@@ -35,6 +35,28 @@ describe('Lru', () => {
   it('rejects a capacity below 1', () => {
     assert.throws(() => new Lru(0, () => undefined), RangeError)
   })
+  it('keeps the order exact when the newest key is hit again, deleted or re-set', () => {
+    const evicted: string[] = []
+    const lru = new Lru<string, number>(2, (k) => evicted.push(k))
+    lru.set('a', 1)
+    lru.set('b', 2)
+    // Hits on the newest key ('b') change nothing; a hit on 'a' makes it the newest.
+    assert.equal(lru.get('b'), 2)
+    assert.equal(lru.get('b'), 2)
+    assert.equal(lru.get('a'), 1)
+    assert.equal(lru.get('a'), 1)
+    lru.set('c', 3)
+    assert.deepEqual(evicted, ['b'])
+    assert.deepEqual([...lru.keys()], ['a', 'c'])
+    // The newest deleted: the next hit on the remaining key must reorder again.
+    assert.equal(lru.delete('c'), 3)
+    assert.equal(lru.get('c'), undefined)
+    lru.set('d', 4)
+    assert.equal(lru.get('a'), 1)
+    lru.set('e', 5)
+    assert.deepEqual(evicted, ['b', 'd'])
+    assert.deepEqual([...lru.keys()], ['a', 'e'])
+  })
 })
 
 describe('Mutex', () => {

@@ -55,6 +55,8 @@ interface Entry {
   fieldKey?: Promise<Secret>
   /** Keys derived from the field key (derivedKey), zeroed with it. */
   readonly derived: Map<string, Secret>
+  /** What `use` hands its callbacks: one object per open handle. */
+  handle?: OpenEnvironment
 }
 
 /** The keys of an open environment, valid while the `use` callback runs. */
@@ -245,20 +247,34 @@ export function createEnvironmentDatabases(
     return entry
   }
 
+  /** Runs `fn` on an entry whose reference the caller took; releases it when `fn` settles. */
+  const runOn = async <T>(
+    id: EnvironmentId,
+    entry: Entry,
+    fn: (db: EnvDb, handle: OpenEnvironment) => Promise<T>,
+  ): Promise<T> => {
+    entry.handle ??= {
+      reader: entry.reader,
+      fieldKey: () => fieldKeyOf(id, entry),
+      derivedKey: (name, derive) => derivedKeyOf(id, entry, name, derive),
+    }
+    try {
+      return await fn(entry.db, entry.handle)
+    } finally {
+      entry.refs -= 1
+      if (entry.closing && entry.refs === 0) finish(entry)
+    }
+  }
+
   return {
-    async use(id, fn) {
-      const entry = await acquire(id)
-      const handle: OpenEnvironment = {
-        reader: entry.reader,
-        fieldKey: () => fieldKeyOf(id, entry),
-        derivedKey: (name, derive) => derivedKeyOf(id, entry, name, derive),
+    use(id, fn) {
+      // A hot handle is taken synchronously (no promise hop before `fn` runs).
+      const hot = handles.get(id)
+      if (hot !== undefined && !hot.closing) {
+        hot.refs += 1
+        return runOn(id, hot, fn)
       }
-      try {
-        return await fn(entry.db, handle)
-      } finally {
-        entry.refs -= 1
-        if (entry.closing && entry.refs === 0) finish(entry)
-      }
+      return acquire(id).then((entry) => runOn(id, entry, fn))
     },
     async create(id, key) {
       const entry = await openEntry(id, key, true)

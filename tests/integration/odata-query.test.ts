@@ -384,4 +384,24 @@ describe('OData queries: options, paging, $count, $expand and scope', () => {
     assert.equal(res.status, 403)
     assert.equal(res.error?.code, '0x80040220')
   })
+
+  it('scopes are worked out per Caller: a new caller object with other roles sees its own', async () => {
+    // The handler keeps each caller's scopes while the Caller object lives; the server
+    // resolves a new Caller when roles change, so each object must answer for its own roles.
+    const asBasic = () => f.call('GET', `accounts(${adminAccount})`, { caller: basic })
+    assert.equal((await asBasic()).status, 404)
+    const promoted: Caller = { ...basic, roles: ['System Administrator'] }
+    assert.equal(
+      (await f.call('GET', `accounts(${adminAccount})`, { caller: promoted })).status,
+      200,
+    )
+    assert.equal((await asBasic()).status, 404)
+    // A refusal is not remembered as "no scope": it is 403 every time.
+    const nobody: Caller = { ...basic, roles: [] }
+    for (let i = 0; i < 2; i++) {
+      const res = await f.call('GET', `accounts(${bobAccount})`, { caller: nobody })
+      assert.equal(res.status, 403)
+      assert.equal(res.error?.code, '0x80040220')
+    }
+  })
 })

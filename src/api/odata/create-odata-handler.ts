@@ -1,12 +1,18 @@
-import { withColumnSecurity } from '../../authz/index.ts'
-import type { TableDef } from '../../records/index.ts'
-import type { ApiRequestContext, ODataHandler, ODataRequest, ODataResponse } from '../context.ts'
+import { recordAccess, withColumnSecurity } from '../../authz/index.ts'
+import type { RecordOperation, RecordScope, TableDef } from '../../records/index.ts'
+import type {
+  ApiRequestContext,
+  Caller,
+  ODataHandler,
+  ODataRequest,
+  ODataResponse,
+} from '../context.ts'
 import { countCollection } from './count-collection.ts'
 import { createEntity } from './create-entity.ts'
 import { csdl } from './csdl.ts'
 import { deleteEntity } from './delete-entity.ts'
 import { deleteProperty, deleteReference } from './delete-property.ts'
-import { DEFAULT_ODATA_LIMITS, type ODataDeps, type ODataLimits } from './deps.ts'
+import { DEFAULT_ODATA_LIMITS, type ODataDeps, type ODataLimits, type RecordsApi } from './deps.ts'
 import { entityBodySchema, type EntityBodySchema } from './entity-body.ts'
 import { entityDefinitions } from './entity-definitions.ts'
 import { getProperty } from './get-property.ts'
@@ -49,30 +55,74 @@ import { whoAmI } from './who-am-i.ts'
 export function createODataHandler(deps: ODataDeps): ODataHandler {
   const limits: ODataLimits = { ...DEFAULT_ODATA_LIMITS, ...deps.limits }
   const bodySchema = entityBodySchema(limits)
+  const access = callerAccess(deps.records)
   return async (api, req) => {
-    const op = operation(deps, limits, bodySchema, api, req)
+    const op = operation(access, limits, bodySchema, api, req)
     return route(op, parsePath(req.path))
   }
 }
 
+/** What a caller may use, worked out once per caller (see callerAccess). */
+interface CallerAccess {
+  /** The records API guarded by column security for the caller. */
+  readonly records: RecordsApi
+  /** recordAccess for the caller, memoised per table definition and operation. */
+  readonly scopeOf: (table: TableDef, operation: RecordOperation) => RecordScope | undefined
+}
+
+/**
+ * The column-security wrapper and the record scopes of each caller, kept as long as the
+ * Caller object lives. Both are pure functions of the caller's security context and the table
+ * definition, which never change in place: the server resolves a new Caller when the
+ * environment's change stamp moves (a role, team or share change), and a catalog reload
+ * replaces the TableDef, so a memoised answer is never stale. Only successful scopes are kept
+ * (a FORBIDDEN is worked out, and thrown, afresh).
+ */
+function callerAccess(records: RecordsApi): (caller: Caller) => CallerAccess {
+  const byCaller = new WeakMap<Caller, CallerAccess>()
+  return (caller) => {
+    let known = byCaller.get(caller)
+    if (known === undefined) {
+      const scopes = new WeakMap<TableDef, Map<RecordOperation, RecordScope | undefined>>()
+      known = {
+        // Column security (authz withColumnSecurity) guards every record operation.
+        records: withColumnSecurity(records, caller),
+        scopeOf: (table, operation) => {
+          let byOperation = scopes.get(table)
+          if (byOperation === undefined)
+            scopes.set(table, (byOperation = new Map<RecordOperation, RecordScope | undefined>()))
+          if (byOperation.has(operation)) return byOperation.get(operation)
+          const scope = recordAccess(caller, table, operation)
+          byOperation.set(operation, scope)
+          return scope
+        },
+      }
+      byCaller.set(caller, known)
+    }
+    return known
+  }
+}
+
 function operation(
-  deps: ODataDeps,
+  accessOf: (caller: Caller) => CallerAccess,
   limits: ODataLimits,
   bodySchema: EntityBodySchema,
   api: ApiRequestContext,
   req: ODataRequest,
 ): Operation {
   const env = api.environment.id
+  const access = accessOf(api.caller)
+  const records = access.records
   let tables: Promise<readonly TableDef[]> | undefined
   return {
-    // Column security (authz withColumnSecurity) guards every record operation of the request.
-    records: withColumnSecurity(deps.records, api.caller),
+    records,
+    scopeOf: access.scopeOf,
     limits,
     api,
     req,
     env,
     prefer: parsePrefer(req.headers['prefer'], limits.maxPageSize),
-    tables: () => (tables ??= deps.records.listTables(env)),
+    tables: () => (tables ??= records.listTables(env)),
     bodySchema,
   }
 }

@@ -1,5 +1,4 @@
 import type { RecordScope, TableDef } from '../../records/index.ts'
-import { recordAccess } from '../../authz/index.ts'
 import type { RecordOperation } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
@@ -14,6 +13,8 @@ import { resolveRecordKey } from './resolve-key.ts'
 /** Everything one OData operation works with; built per request, never shared. */
 export interface Operation {
   readonly records: RecordsApi
+  /** The caller's scope on a table for an operation (authz recordAccess, memoised per caller). */
+  readonly scopeOf: (table: TableDef, operation: RecordOperation) => RecordScope | undefined
   readonly limits: ODataLimits
   readonly api: ApiRequestContext
   readonly req: ODataRequest
@@ -92,7 +93,7 @@ export const scopeFor = (
   op: Operation,
   table: TableDef,
   operation: RecordOperation,
-): RecordScope | undefined => recordAccess(op.api.caller, table, operation)
+): RecordScope | undefined => op.scopeOf(table, operation)
 
 /** `{ scope }` or `{}`, for options under exactOptionalPropertyTypes. */
 export const withScope = (scope: RecordScope | undefined): { readonly scope?: RecordScope } =>

@@ -94,7 +94,7 @@ export async function queryCollection(op: Operation, table: TableDef): Promise<O
     lookups: await resolveLookupTargets(op, table, records),
     columns: shownColumns(table, options.select),
   })
-  const value = records.map(write)
+  const value = records.map((r) => write(r))
   if (items.length > 0) await runExpand(op, table, records, value, items)
   body['value'] = value
   if (more && result.lastRow !== undefined) {

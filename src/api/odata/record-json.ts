@@ -18,8 +18,11 @@ export interface RecordJsonOptions {
   readonly columns?: ReadonlySet<string> | undefined
 }
 
-/** A reusable writer for records of one table (annotation decisions made once). */
-export type RecordWriter = (record: RecordData) => Record<string, unknown>
+/**
+ * A reusable writer for records of one table (annotation decisions made once). `context`,
+ * when given, is written first as `@odata.context` (a single-record response).
+ */
+export type RecordWriter = (record: RecordData, context?: string) => Record<string, unknown>
 
 /**
  * Writes records the way Dataverse does (dataverse-spec §7): `@odata.etag` first, lookups as
@@ -31,16 +34,33 @@ export function recordWriter(table: TableDef, options: RecordJsonOptions = {}): 
   const formatted = want?.(FORMATTED_VALUE) === true
   const logical = want?.(LOOKUP_LOGICAL_NAME) === true
   const navigation = want?.(ASSOCIATED_NAVIGATION_PROPERTY) === true
-  const byName = new Map<string, ColumnDef>(table.columns.map((c) => [c.name, c]))
   const keep = options.columns
   const lookups = options.lookups
-  return (record) => {
-    const out: Record<string, unknown> = { '@odata.etag': etagOf(record['versionnumber'] ?? null) }
+  // Every column (no $select): the record's keys are the table's columns in definition order
+  // (records.retrieveRecord and queryRecords read them so), so the definition is walked
+  // directly; with a $select, the record's own (request) order.
+  let byName: Map<string, ColumnDef> | undefined
+  const columnsOf = (record: RecordData): readonly ColumnDef[] => {
+    if (keep === undefined) return table.columns
+    byName ??= new Map<string, ColumnDef>(table.columns.map((c) => [c.name, c]))
+    const named = byName
+    const list: ColumnDef[] = []
     for (const name in record) {
-      if (keep !== undefined && !keep.has(name)) continue
-      const column = byName.get(name)
-      const value = record[name] ?? null
-      if (column === undefined) continue
+      const column = named.get(name)
+      if (column !== undefined && keep.has(name)) list.push(column)
+    }
+    return list
+  }
+  return (record, context) => {
+    const out: Record<string, unknown> =
+      context === undefined
+        ? { '@odata.etag': etagOf(record['versionnumber'] ?? null) }
+        : { '@odata.context': context, '@odata.etag': etagOf(record['versionnumber'] ?? null) }
+    for (const column of columnsOf(record)) {
+      const name = column.name
+      const stored = record[name]
+      if (stored === undefined && !Object.hasOwn(record, name)) continue
+      const value = stored ?? null
       if (column.type !== 'lookup') {
         if (formatted) {
           const text = formattedValue(column, value)

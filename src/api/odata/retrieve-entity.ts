@@ -10,8 +10,17 @@ import { recordWriter, shownColumns } from './record-json.ts'
 import { appliedPreferences } from './response-headers.ts'
 import { columnsForExpand, runExpand } from './run-expand.ts'
 
+const NO_OPTIONS: ParsedQueryOptions = { count: false }
+
+function isEmpty(query: Readonly<Record<string, string>>): boolean {
+  for (const _ in query) return false
+  return true
+}
+
 /** $select and $expand of a single-record request; other options are refused. */
 export function singleRecordOptions(op: Operation, table: TableDef): ParsedQueryOptions {
+  // The common case, a GET without query options, parses nothing.
+  if (isEmpty(op.req.query)) return NO_OPTIONS
   const options = parseQueryOptions(op.req.query, table)
   if (
     options.filter !== undefined ||
@@ -52,10 +61,14 @@ export async function readEntity(
   }/$entity`
   const write = recordWriter(table, {
     annotations: op.prefer.annotations,
-    lookups: await resolveLookupTargets(op, table, [record]),
+    // Only annotations need the lookups' targets (no extra turn without them).
+    lookups:
+      op.prefer.annotations === undefined
+        ? undefined
+        : await resolveLookupTargets(op, table, [record]),
     columns: shownColumns(table, options.select),
   })
-  const body = { '@odata.context': context, ...write(record) }
+  const body = write(record, context)
   if (items.length > 0) await runExpand(op, table, [record], [body], items)
   return { record, body }
 }
@@ -71,7 +84,8 @@ export async function retrieveEntity(
   id: string,
 ): Promise<ODataResponse> {
   const options = singleRecordOptions(op, table)
-  const items = options.expand === undefined ? [] : await parseExpand(op, table, options.expand)
+  const items: readonly ExpandItem[] =
+    options.expand === undefined ? [] : await parseExpand(op, table, options.expand)
   const { record, body } = await readEntity(op, table, id, options, items)
   const condition = parseCondition(op.req.headers['if-none-match'])
   if (

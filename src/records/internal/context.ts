@@ -27,6 +27,11 @@ export interface RecordsContext {
   readonly random: Random
   /** The environment's table catalog as seen through `db` (pass the transaction inside one). */
   readonly catalog: (db: EnvDb) => Promise<TableCatalog>
+  /**
+   * The catalog without I/O when the cached one is known current (outside a unit of work);
+   * undefined when `catalog` must check it.
+   */
+  readonly currentCatalog?: () => TableCatalog | undefined
   /** Single reads outside a transaction (absent inside a unit of work: use `db`). */
   readonly reader?: SyncReader
   /** Compiled SQL of hot statements, reused across calls. */

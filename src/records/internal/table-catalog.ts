@@ -163,6 +163,16 @@ export class CatalogCache {
     return loaded
   }
 
+  /**
+   * The cached catalog when it was validated under `stamp` (the database's current change
+   * stamp), without touching the database; undefined when it must be checked (use `get`).
+   */
+  peek(env: EnvironmentId, stamp: string | undefined): TableCatalog | undefined {
+    if (stamp === undefined) return undefined
+    const cached = this.#entries.get(env)
+    return cached !== undefined && cached.validated === stamp ? cached.catalog : undefined
+  }
+
   forget(env: EnvironmentId): void {
     this.#entries.delete(env)
   }
