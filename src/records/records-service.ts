@@ -24,6 +24,7 @@ import { readSecurityVersion } from '../authz/read-security-version.ts'
 import { readProvisionedIds } from './read-provisioned-ids.ts'
 import type { RecordScope } from './record-scope.ts'
 import { retrieveRecord, type RetrieveRecordOptions } from './retrieve-record.ts'
+import { ColumnAadCache } from './cells/column-aad.ts'
 import {
   setColumnEncryption,
   type ColumnEncryptionInput,
@@ -156,6 +157,7 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
   const { databases, clock, random } = options
   const catalogs = new CatalogCache(options.metadataCacheCapacity ?? 256)
   const statements = new StatementCache()
+  const columnAad = new ColumnAadCache()
   // The environments whose connection the current async context holds in a unit of work.
   const holding = new AsyncLocalStorage<ReadonlySet<EnvironmentId>>()
   const run = <T>(env: EnvironmentId, fn: (ctx: RecordsContext) => Promise<T>): Promise<T> => {
@@ -175,6 +177,7 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
         derivedKey: handle.derivedKey,
         reader: handle.reader,
         statements,
+        columnAad,
         clock,
         random,
         // The stamp is read before the catalog is checked, so a change after it is seen.
