@@ -56,7 +56,9 @@ export function openCell(key: Secret, address: CellAddress, sealed: unknown): st
 
 /**
  * openCell with the cell's associated data already encoded: `aad` is cellContext of the cell
- * in `recordId` of `where` (ColumnAad.open, the read path of encrypted columns).
+ * in `recordId` of `where` (ColumnAad.open, the read path of encrypted columns). `sealed` is
+ * the stored blob, or its hex text as a point read selects it (selectStored): anything else,
+ * or hex that isn't a sealed cell of this place, fails the same way.
  * @throws AppError DECRYPT_FAILED
  */
 export function openCellWith(
@@ -66,10 +68,11 @@ export function openCellWith(
   recordId: string,
   sealed: unknown,
 ): string {
-  if (!(sealed instanceof Uint8Array)) throw cellFailed(where, recordId)
+  const blob = typeof sealed === 'string' ? hexCell(sealed) : sealed
+  if (!(blob instanceof Uint8Array)) throw cellFailed(where, recordId)
   let bytes: Uint8Array
   try {
-    bytes = open(key, sealed, aad)
+    bytes = open(key, blob, aad)
   } catch (e) {
     if (isAppError(e)) throw cellFailed(where, recordId, e)
     throw e
@@ -81,6 +84,15 @@ export function openCellWith(
   } finally {
     bytes.fill(0)
   }
+}
+
+/**
+ * A sealed cell read as hex text (selectStored). Strict: Buffer.from stops at the first pair
+ * that isn't hex, so text that doesn't decode whole is refused rather than half-read.
+ */
+function hexCell(text: string): Uint8Array | undefined {
+  const bytes = Buffer.from(text, 'hex')
+  return bytes.length * 2 === text.length ? bytes : undefined
 }
 
 /** The column part of a CellAddress. */
