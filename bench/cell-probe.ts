@@ -20,6 +20,8 @@ import { cryptoRandom } from '../src/shared/random.ts'
 import { silentLogger } from '../src/shared/logger.ts'
 import { Secret } from '../src/shared/secret.ts'
 import { openCell, sealCell } from '../src/records/cells/seal-cell.ts'
+import { createODataHandler } from '../src/api/odata/index.ts'
+import type { ApiRequestContext } from '../src/api/context.ts'
 
 const deps = { clock: systemClock, random: cryptoRandom, logger: silentLogger }
 const root = mkdtempSync(join(tmpdir(), 'sr-cell-probe-'))
@@ -117,6 +119,47 @@ const sealed = sealCell(
   cryptoRandom,
 )
 await time('openCell (memo, ~120 chars)', 100000, () => openCell(key, address, sealed))
+
+const handler = createODataHandler({
+  records: app.records,
+  control: app.control,
+  clock: systemClock,
+  random: cryptoRandom,
+  logger: silentLogger,
+})
+const apiContext: ApiRequestContext = {
+  requestId: 'probe',
+  environment: env,
+  principal: {
+    kind: 'application',
+    tenantId: env.tenantId,
+    issuer: 'https://localhost:8443/bench/oauth2',
+    issuerKind: 'builtin',
+    subject: 'probe',
+    clientId: 'probe',
+    audience: 'https://localhost:8443/bench/prod/',
+    issuedAt: 0,
+    expiresAt: 0,
+    methods: [],
+  },
+  caller: {
+    systemUserId: ids.systemUserId,
+    businessUnitId: ids.businessUnitId,
+    roles: ['System Administrator'],
+  },
+  environmentUrl: 'https://localhost:8443/bench/prod/',
+  webApiUrl: 'https://localhost:8443/bench/prod/api/data/v9.2/',
+  version: 'v9.2',
+}
+await pair('OData handler GET by id', 20000, (t, i) =>
+  handler(apiContext, {
+    method: 'GET',
+    path: `${t}s(${id(t, i)})`,
+    query: {},
+    headers: { accept: 'application/json' },
+    body: undefined,
+  }),
+)
 
 const running = await startServer(app, deps, { host: '127.0.0.1', port: config.server.port })
 const fastify = running.server.fastify
