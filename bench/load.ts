@@ -1,6 +1,8 @@
 /**
  * Load generator for bench:api, run as its own process so it doesn't share the server's event
- * loop. Reads a JSON job on stdin: { url, method, headers, body?, ids?, connections, seconds }.
+ * loop. Reads a JSON job on stdin: { url, method, headers, body?, ids?, connections, seconds,
+ * rate? }. With `rate`, requests are sent at that many per second in all (autocannon's
+ * overallRate) instead of as fast as the server answers.
  * With `ids`, each request's URL is `url + <random id>` (point GETs). Prints autocannon's
  * figures as one line of JSON.
  */
@@ -17,6 +19,7 @@ interface Job {
   suffix?: string
   connections: number
   seconds: number
+  rate?: number
 }
 const job = JSON.parse(readFileSync(0, 'utf8')) as Job
 const ids = job.ids ?? []
@@ -27,6 +30,7 @@ const result = await autocannon({
   connections: job.connections,
   duration: job.seconds,
   pipelining: 1,
+  ...(job.rate === undefined ? {} : { overallRate: job.rate }),
   requests: [
     {
       method: job.method,
