@@ -4,7 +4,8 @@
  * `new_clear`, through `records.retrieveRecord`, the OData handler and HTTPS over one
  * keep-alive TLS connection, and the cell opening alone. Prints CPU µs per call (best of 5
  * rounds). Run: `npx tsc -p tsconfig.json && node build/bench/cell-probe.js`;
- * `PROBE_ONLY=sealed|clear` runs one retrieveRecord loop long enough for `node --cpu-prof`.
+ * `PROBE_ONLY=sealed|clear` runs one retrieveRecord loop long enough for `node --cpu-prof`, and
+ * `PROBE_HTTPS=new_sealed|new_clear` one HTTPS GET loop.
  */
 import { Agent, request } from 'node:https'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -200,6 +201,13 @@ const get = (path: string) =>
     req.on('error', reject)
     req.end()
   })
+const httpsOnly = process.env['PROBE_HTTPS']
+if (httpsOnly === 'new_sealed' || httpsOnly === 'new_clear') {
+  await time(`HTTPS GET ${httpsOnly} (profile)`, 20000, (i) =>
+    get(`/bench/prod/api/data/v9.2/${httpsOnly}s(${id(httpsOnly, i)})`),
+  )
+  process.exit(0)
+}
 await pair('HTTPS GET by id', 5000, (t, i) => get(`/bench/prod/api/data/v9.2/${t}s(${id(t, i)})`))
 agent.destroy()
 await running.stop()
