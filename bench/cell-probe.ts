@@ -95,8 +95,11 @@ const pair = async (
   n: number,
   fn: (t: 'new_sealed' | 'new_clear', i: number) => unknown,
 ) => {
+  // PROBE_CLEAR_FIRST=1 flips the order, to see what warming up costs the first of the two.
+  const clearFirst = process.env['PROBE_CLEAR_FIRST'] === '1'
+  const c0 = clearFirst ? await time(`${what} new_clear`, n, (i) => fn('new_clear', i)) : 0
   const s = await time(`${what} new_sealed`, n, (i) => fn('new_sealed', i))
-  const c = await time(`${what} new_clear`, n, (i) => fn('new_clear', i))
+  const c = clearFirst ? c0 : await time(`${what} new_clear`, n, (i) => fn('new_clear', i))
   process.stdout.write(
     `${`  → extra for two cells`.padEnd(44)} ${(s - c).toFixed(2).padStart(8)} µs\n`,
   )
