@@ -212,6 +212,10 @@ if (httpsOnly === 'new_sealed' || httpsOnly === 'new_clear') {
   process.exit(0)
 }
 await pair('HTTPS GET by id', 5000, (t, i) => get(`/bench/prod/api/data/v9.2/${t}s(${id(t, i)})`))
+// The same rows without their two encrypted (or twin) columns: what the table costs apart from them.
+await pair('HTTPS GET by id $select=name', 5000, (t, i) =>
+  get(`/bench/prod/api/data/v9.2/${t}s(${id(t, i)})?$select=name`),
+)
 agent.destroy()
 await running.stop()
 await app.close()
