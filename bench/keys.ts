@@ -67,6 +67,8 @@ const { values } = parseArgs({
     'col-control': { type: 'boolean', default: false },
     // storage.pageCacheKiB of the server (the product default is 2048).
     'col-page-cache-kib': { type: 'string', default: '2048' },
+    // Section d at a fixed request rate (req/s, both tables alike) instead of closed-loop.
+    'col-rate': { type: 'string' },
   },
 })
 const ENVS = Number(values.envs)
@@ -496,6 +498,7 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
       ids: table === 'new_sealed' ? sample.sealed : sample.clear,
       connections: COL_CONNECTIONS,
       seconds: secondsEach,
+      ...(values['col-rate'] === undefined ? {} : { rate: Number(values['col-rate']) }),
     })
     const tls = { NODE_EXTRA_CA_CERTS: caFile }
     for (const [table, id] of [
@@ -545,6 +548,7 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
       secondsEach,
       connections: COL_CONNECTIONS,
       control: values['col-control'],
+      ...(values['col-rate'] === undefined ? {} : { ratePerSecond: Number(values['col-rate']) }),
       pageCacheKiB: Number(values['col-page-cache-kib']),
       encryptedPerSec: round(median(of(runs.sealed, 'rps')), 0),
       plainPerSec: round(median(of(runs.clear, 'rps')), 0),

@@ -1,7 +1,8 @@
 /**
  * Load generator for bench:api, run as its own process so it doesn't share the server's event
  * loop. Reads a JSON job on stdin: { url, method, headers, body?, ids?, connections, seconds,
- * tool? }. With `ids`, each request's URL is `url + <random id> + suffix` (point GETs).
+ * tool?, rate? }. With `rate`, requests are sent at that many per second in all (autocannon's
+ * overallRate) instead of as fast as the server answers. With `ids`, each request's URL is `url + <random id> + suffix` (point GETs).
  * `tool`: 'autocannon' (default; single-threaded JavaScript in this process) or 'wrk' (C,
  * `wrk -t1`, driven by a generated Lua script that picks the random ids; `apt-get install wrk`).
  * Prints one line of JSON: req/s, p50/p99 ms, totals, and `loadCpuUs`, the load generator's own
@@ -25,6 +26,7 @@ interface Job {
   connections: number
   seconds: number
   tool?: 'autocannon' | 'wrk'
+  rate?: number
 }
 const job = JSON.parse(readFileSync(0, 'utf8')) as Job
 const ids = job.ids ?? []
@@ -46,6 +48,7 @@ async function runAutocannon(): Promise<Figures> {
     connections: job.connections,
     duration: job.seconds,
     pipelining: 1,
+    ...(job.rate === undefined ? {} : { overallRate: job.rate }),
     requests: [
       {
         method: job.method,

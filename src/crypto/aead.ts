@@ -69,11 +69,7 @@ export function seal(
  */
 export function open(key: Secret, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   assertKey(key)
-  // One code and one message for every failure (STYLE §5.6): the caller learns nothing about
-  // which check failed.
-  const fail = (cause?: unknown): AppError =>
-    new AppError('DECRYPT_FAILED', 'The encrypted data could not be authenticated.', { cause })
-  if (sealed.length < AEAD_OVERHEAD || sealed[0] !== AEAD_FORMAT_V1) throw fail()
+  if (sealed.length < AEAD_OVERHEAD || sealed[0] !== AEAD_FORMAT_V1) throw decryptFailed()
   const iv = sealed.subarray(1, 1 + AEAD_IV_LENGTH)
   const body = sealed.subarray(1 + AEAD_IV_LENGTH, sealed.length - AEAD_TAG_LENGTH)
   const tag = sealed.subarray(sealed.length - AEAD_TAG_LENGTH)
@@ -86,16 +82,31 @@ export function open(key: Secret, sealed: Uint8Array, aad: Uint8Array): Uint8Arr
     const head = decipher.update(body)
     // final() verifies the tag; until it returns, `head` is unauthenticated and is wiped on
     // failure so it can never escape (NIST SP 800-38D §5.2.2: return FAIL, no plaintext).
+    let tail: Buffer
     try {
-      const tail = decipher.final()
-      const out = new Uint8Array(head.length + tail.length)
-      out.set(head, 0)
-      out.set(tail, head.length)
-      return out
-    } finally {
+      tail = decipher.final()
+    } catch (e) {
       head.fill(0)
+      throw e
     }
+    // GCM is a stream mode: final() yields nothing, and `head` is the whole plaintext. It is
+    // handed out as a plain Uint8Array view (no copy: every cell read runs this).
+    if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.length)
+    const out = new Uint8Array(head.length + tail.length)
+    out.set(head, 0)
+    out.set(tail, head.length)
+    head.fill(0)
+    tail.fill(0)
+    return out
   } catch (e) {
-    throw fail(e)
+    throw decryptFailed(e)
   }
+}
+
+// One code and one message for every failure (STYLE §5.6): the caller learns nothing about
+// which check failed.
+function decryptFailed(cause?: unknown): AppError {
+  return new AppError('DECRYPT_FAILED', 'The encrypted data could not be authenticated.', {
+    cause,
+  })
 }

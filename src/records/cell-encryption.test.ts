@@ -187,6 +187,38 @@ describe('cell-level encryption (records)', () => {
     assert.equal(rest['new_nationalid'], 'NI-A')
   })
 
+  it('refuses an empty, short or forged cell on every read path', async () => {
+    // The point read selects cells as hex text, queries as blobs: both must refuse the same.
+    // (The column is a STRICT BLOB: text or numbers can't be stored in it at all.)
+    const forged = new Uint8Array(60).fill(1)
+    for (const bad of [new Uint8Array(0), new Uint8Array(28), forged]) {
+      const id = await f.service.createRecord(
+        f.env,
+        'new_person',
+        { name: 'Damaged', new_notes: 'kept' },
+        { actorId },
+      )
+      await f.databases.use(f.env, (db) =>
+        db
+          .updateTable('new_person')
+          .set({ new_notes: bad })
+          .where('new_personid', '=', id)
+          .execute(),
+      )
+      await assert.rejects(
+        f.service.retrieveRecord(f.env, 'new_person', id),
+        fails('DECRYPT_FAILED', /new_person\.new_notes in record/),
+        String(bad),
+      )
+      await assert.rejects(
+        query('new_person', { $select: 'new_notes', $filter: `new_personid eq ${id}` }),
+        fails('DECRYPT_FAILED'),
+        String(bad),
+      )
+      await f.service.deleteRecord(f.env, 'new_person', id, { actorId })
+    }
+  })
+
   it('refuses to encrypt what the platform must read, and non-text types', async () => {
     await assert.rejects(
       f.service.addColumn(f.env, 'new_person', {

@@ -1,5 +1,6 @@
 import { parseGuid } from '../shared/ids.ts'
 import type { RecordsContext } from './internal/context.ts'
+import { selectStored } from './cells/cell-selection.ts'
 import { decodeRecord } from './cells/decode-records.ts'
 import { missingRecord, selectedColumns } from './internal/record-io.ts'
 import { findTable } from './internal/table-catalog.ts'
@@ -34,7 +35,7 @@ export async function retrieveRecord(
   const query = () => {
     const q = ctx.db
       .selectFrom(table.name)
-      .select(columns.map((c) => c.name))
+      .select(columns.map(selectStored))
       .where(table.primaryIdColumn, '=', recordId)
     return scope === undefined ? q : q.where((eb) => scope.where(eb, table))
   }

@@ -18,15 +18,20 @@ import { queryRecords } from './query-records.ts'
 import { readProvisionedIds } from './read-provisioned-ids.ts'
 import type { RecordOperations } from './records-service.ts'
 import { retrieveRecord } from './retrieve-record.ts'
+import type { ColumnAadCache } from './cells/column-aad.ts'
 import { updateRecord } from './update-record.ts'
 
 /** What a unit of work needs besides the open transaction. */
 export interface UnitOfWorkDeps {
   readonly fieldKey: () => Promise<Secret>
-  readonly derivedKey: (name: string, derive: (fieldKey: Secret) => Secret) => Promise<Secret>
+  readonly derivedKey: (
+    name: string,
+    derive: (fieldKey: Secret) => Secret,
+  ) => Secret | Promise<Secret>
   readonly clock: Clock
   readonly random: Random
   readonly catalog: (db: EnvDb) => Promise<TableCatalog>
+  readonly columnAad?: ColumnAadCache
 }
 
 /** The operations bound to one open transaction, and how to close them before it ends. */
@@ -62,6 +67,7 @@ export function openUnitOfWork(env: EnvironmentId, trx: EnvDb, deps: UnitOfWorkD
     clock: deps.clock,
     random: deps.random,
     catalog: deps.catalog,
+    ...(deps.columnAad === undefined ? {} : { columnAad: deps.columnAad }),
   }
   let open = true
   let aborted = false

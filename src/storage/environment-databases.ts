@@ -76,10 +76,15 @@ export interface OpenEnvironmentKeys {
    * A key derived from the field key by `derive` (for example a column's HKDF key), derived
    * once per open handle under `name` and zeroed with the field key when the handle closes, so
    * a read doesn't pay a key derivation per request. `name` must identify `derive` (one name,
-   * one derivation). The Secret is shared: don't dispose it, and don't keep it past the `use`
-   * callback.
+   * one derivation). Once derived on this handle the key itself is returned, synchronously, so
+   * a point read of encrypted columns stays on the synchronous path; the first use returns a
+   * promise (the field key may need unwrapping). The Secret is shared: don't dispose it, and
+   * don't keep it past the `use` callback.
    */
-  readonly derivedKey: (name: string, derive: (fieldKey: Secret) => Secret) => Promise<Secret>
+  readonly derivedKey: (
+    name: string,
+    derive: (fieldKey: Secret) => Secret,
+  ) => Secret | Promise<Secret>
 }
 
 /**
@@ -149,14 +154,19 @@ export function createEnvironmentDatabases(
     return pending
   }
 
-  const derivedKeyOf = async (
+  const derivedKeyOf = (
+    id: EnvironmentId,
+    entry: Entry,
+    name: string,
+    derive: (fieldKey: Secret) => Secret,
+  ): Secret | Promise<Secret> => entry.derived.get(name) ?? deriveFirst(id, entry, name, derive)
+
+  const deriveFirst = async (
     id: EnvironmentId,
     entry: Entry,
     name: string,
     derive: (fieldKey: Secret) => Secret,
   ): Promise<Secret> => {
-    const known = entry.derived.get(name)
-    if (known !== undefined) return known
     const fieldKey = await fieldKeyOf(id, entry)
     // Another caller may have derived it while this one waited for the field key.
     const raced = entry.derived.get(name)

@@ -29,9 +29,14 @@ export function blindIndexKey(fieldKey: Secret, table: string, column: string): 
 /**
  * cellKey of `table.column`, derived once per open environment handle and zeroed with the field
  * key (RecordsContext.derivedKey): HKDF per column per request was most of what reading an
- * encrypted column cost (bench:keys d). Shared: never dispose it.
+ * encrypted column cost (bench:keys d). The key itself once derived on this handle (so a read
+ * stays synchronous), a promise the first time. Shared: never dispose it.
  */
-export function cachedCellKey(ctx: RecordsContext, table: string, column: string): Promise<Secret> {
+export function cachedCellKey(
+  ctx: RecordsContext,
+  table: string,
+  column: string,
+): Secret | Promise<Secret> {
   return ctx.derivedKey(`cell:${table}.${column}`, (fieldKey) => cellKey(fieldKey, table, column))
 }
 
@@ -40,7 +45,7 @@ export function cachedBlindIndexKey(
   ctx: RecordsContext,
   table: string,
   column: string,
-): Promise<Secret> {
+): Secret | Promise<Secret> {
   return ctx.derivedKey(`blind-index:${table}.${column}`, (fieldKey) =>
     blindIndexKey(fieldKey, table, column),
   )

@@ -66,6 +66,16 @@ describe('cell sealing', () => {
     }
   })
 
+  it('opens the hex text of a sealed cell (as a point read selects it), and nothing else', () => {
+    const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
+    const hex = Buffer.from(sealed).toString('hex').toUpperCase()
+    assert.equal(openCell(keyOf(address), address, hex), 'AB-123456-C')
+    assert.equal(openCell(keyOf(address), address, hex.toLowerCase()), 'AB-123456-C')
+    for (const bad of [`${hex}0`, `${hex}ZZ`, `ZZ${hex}`, hex.slice(2), '', 'AB-123456-C']) {
+      assert.throws(() => openCell(keyOf(address), address, bad), decryptFailed, bad)
+    }
+  })
+
   it('derives independent keys per column and per purpose', () => {
     const a = cellKey(fieldKey, 't', 'a').expose()
     assert.notDeepEqual(a, cellKey(fieldKey, 't', 'b').expose())

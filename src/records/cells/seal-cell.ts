@@ -12,13 +12,16 @@ export interface CellAddress {
   readonly recordId: string
 }
 
+/** The domain label of a cell's associated data (cellContext). */
+export const CELL_CONTEXT_DOMAIN = 'strongroom/cell/v1'
+
 /**
  * The associated data of a cell: encodeContext('strongroom/cell/v1', [environment id, table,
  * column, record id]). A sealed cell copied to another row, column or environment doesn't
  * authenticate there.
  */
 export function cellContext(address: CellAddress): Uint8Array {
-  return encodeContext('strongroom/cell/v1', [
+  return encodeContext(CELL_CONTEXT_DOMAIN, [
     address.environmentId,
     address.table,
     address.column,
@@ -48,25 +51,57 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * @throws AppError DECRYPT_FAILED
  */
 export function openCell(key: Secret, address: CellAddress, sealed: unknown): string {
-  const fail = (cause?: unknown): AppError =>
-    new AppError(
-      'DECRYPT_FAILED',
-      `The encrypted value of ${address.table}.${address.column} in record ${address.recordId} could not be authenticated (altered, or copied from another row, column or environment).`,
-      { cause },
-    )
-  if (!(sealed instanceof Uint8Array)) throw fail()
+  return openCellWith(key, cellContext(address), address, address.recordId, sealed)
+}
+
+/**
+ * openCell with the cell's associated data already encoded: `aad` is cellContext of the cell
+ * in `recordId` of `where` (ColumnAad.open, the read path of encrypted columns). `sealed` is
+ * the stored blob, or its hex text as a point read selects it (selectStored): anything else,
+ * or hex that isn't a sealed cell of this place, fails the same way.
+ * @throws AppError DECRYPT_FAILED
+ */
+export function openCellWith(
+  key: Secret,
+  aad: Uint8Array,
+  where: CellColumn,
+  recordId: string,
+  sealed: unknown,
+): string {
+  const blob = typeof sealed === 'string' ? hexCell(sealed) : sealed
+  if (!(blob instanceof Uint8Array)) throw cellFailed(where, recordId)
   let bytes: Uint8Array
   try {
-    bytes = open(key, sealed, cellContext(address))
+    bytes = open(key, blob, aad)
   } catch (e) {
-    if (isAppError(e)) throw fail(e)
+    if (isAppError(e)) throw cellFailed(where, recordId, e)
     throw e
   }
   try {
     return UTF8.decode(bytes)
   } catch (e) {
-    throw fail(e)
+    throw cellFailed(where, recordId, e)
   } finally {
     bytes.fill(0)
   }
+}
+
+/**
+ * A sealed cell read as hex text (selectStored). Strict: Buffer.from stops at the first pair
+ * that isn't hex, so text that doesn't decode whole is refused rather than half-read.
+ */
+function hexCell(text: string): Uint8Array | undefined {
+  const bytes = Buffer.from(text, 'hex')
+  return bytes.length * 2 === text.length ? bytes : undefined
+}
+
+/** The column part of a CellAddress. */
+export type CellColumn = Pick<CellAddress, 'table' | 'column'>
+
+function cellFailed(where: CellColumn, recordId: string, cause?: unknown): AppError {
+  return new AppError(
+    'DECRYPT_FAILED',
+    `The encrypted value of ${where.table}.${where.column} in record ${recordId} could not be authenticated (altered, or copied from another row, column or environment).`,
+    { cause },
+  )
 }

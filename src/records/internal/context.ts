@@ -2,6 +2,7 @@ import type { EnvDb, SyncReader } from '../../storage/index.ts'
 import type { Clock } from '../../shared/clock.ts'
 import type { EnvironmentId } from '../../shared/ids.ts'
 import type { Random } from '../../shared/random.ts'
+import type { ColumnAadCache } from '../cells/column-aad.ts'
 import type { StatementCache } from './statement-cache.ts'
 import type { Secret } from '../../shared/secret.ts'
 import type { TableCatalog } from './table-catalog.ts'
@@ -19,10 +20,14 @@ export interface RecordsContext {
   readonly fieldKey: () => Promise<Secret>
   /**
    * A key derived from the field key, derived once per open handle and zeroed with it (storage
-   * OpenEnvironmentKeys.derivedKey): use cachedCellKey / cachedBlindIndexKey. Shared: never
+   * OpenEnvironmentKeys.derivedKey): use cachedCellKey / cachedBlindIndexKey. The key itself
+   * (synchronously) once derived on this handle, a promise the first time. Shared: never
    * dispose it.
    */
-  readonly derivedKey: (name: string, derive: (fieldKey: Secret) => Secret) => Promise<Secret>
+  readonly derivedKey: (
+    name: string,
+    derive: (fieldKey: Secret) => Secret,
+  ) => Secret | Promise<Secret>
   readonly clock: Clock
   readonly random: Random
   /** The environment's table catalog as seen through `db` (pass the transaction inside one). */
@@ -36,6 +41,8 @@ export interface RecordsContext {
   readonly reader?: SyncReader
   /** Compiled SQL of hot statements, reused across calls. */
   readonly statements?: StatementCache
+  /** The encoded column part of encrypted cells' associated data, reused across calls. */
+  readonly columnAad?: ColumnAadCache
 }
 
 /** 'YYYY-MM-DDTHH:MM:SSZ' of the clock's now, the datetime storage form. */
