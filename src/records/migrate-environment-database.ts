@@ -22,7 +22,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 interface Migration {
   readonly version: number
@@ -129,6 +129,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 6,
     up: migrateColumnSecurity,
   },
+  {
+    // Version 7: organization.sharetopreviousowneronassign (issue #5 sharing, docs/authz.md §14).
+    version: 7,
+    up: migrateShareToPreviousOwner,
+  },
 ]
 
 /**
@@ -144,6 +149,28 @@ async function migrateColumnSecurity(trx: EnvDb, clock: Clock): Promise<void> {
     if (!present.has(table.name)) await writeTable(trx, table, now)
   }
   await installColumnSecuritySchema(trx)
+}
+
+/**
+ * Version 7 on a provisioned database: the organization's `sharetopreviousowneronassign`
+ * setting (boolean, off), as Dataverse's organization column. Idempotent.
+ */
+async function migrateShareToPreviousOwner(trx: EnvDb): Promise<void> {
+  const organization = standardTables().find((t) => t.name === 'organization')
+  const column = organization?.columns.find((c) => c.name === 'sharetopreviousowneronassign')
+  if (organization === undefined || column === undefined) return
+  const columns = await trx
+    .selectFrom('_columns')
+    .select(['name', 'ordinal'])
+    .where('table_name', '=', 'organization')
+    .execute()
+  if (columns.length === 0 || columns.some((c) => c['name'] === column.name)) return
+  const ordinal = Math.max(...columns.map((c) => Number(c['ordinal']))) + 1
+  await writeColumn(trx, organization, column, ordinal)
+  await trx
+    .updateTable('organization')
+    .set({ [column.name]: 0 })
+    .execute()
 }
 
 /** The `_keys` metadata table: one row per alternate key; `columns` is a JSON array. */

@@ -98,7 +98,10 @@ export async function provisionEnvironment(
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))
     }
     const bu = ids.businessUnitId
-    await seed('organization', ids.organizationId, { name: orgName })
+    await seed('organization', ids.organizationId, {
+      name: orgName,
+      sharetopreviousowneronassign: false,
+    })
     await seed('businessunit', bu, { name: orgName, parentbusinessunitid: null })
     await seed('systemuser', ids.systemUserId, {
       fullname: 'SYSTEM',

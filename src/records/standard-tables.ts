@@ -191,6 +191,10 @@ export function standardTables(): TableDef[] {
       ownership: 'organization',
       system: true,
       primaryName: { name: 'name', displayName: 'Name', maxLength: 160 },
+      columns: [
+        // Assign shares the record with its previous owner (docs/authz.md §14); off by default.
+        column('sharetopreviousowneronassign', 'boolean', 'Share To Previous Owner On Assign'),
+      ],
     }),
     buildTableDef({
       name: 'businessunit',
