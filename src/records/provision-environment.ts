@@ -12,6 +12,7 @@ import { nowText } from './internal/context.ts'
 import type { StorageRow } from './internal/encode-record.ts'
 import { readEnvSetting, type EnvSettingKey } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
+import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { writeTable } from './internal/table-ddl.ts'
 import type { TableDef } from './model.ts'
 import { standardTables } from './standard-tables.ts'
@@ -130,6 +131,7 @@ export async function provisionEnvironment(
         isinherited: 0,
       })
     }
+    await writePrivilegeRows(trx, [...tables.values()], true, ids.systemUserId, now)
   })
   return ids
 }

@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { createRecordsFixture } from './internal/records-fixture.ts'
 import { migrateEnvironmentDatabase, SCHEMA_VERSION } from './migrate-environment-database.ts'
 
-describe('schema migration: organization.sharetopreviousowneronassign', () => {
+describe('schema migration: organization.sharetopreviousowneronassign and the privilege catalog', () => {
   it('adds the setting, off, to a database provisioned before it, and is idempotent', async () => {
     const g = await createRecordsFixture()
     try {
@@ -21,6 +21,9 @@ describe('schema migration: organization.sharetopreviousowneronassign', () => {
           .where('table_name', '=', 'organization')
           .where('name', '=', 'sharetopreviousowneronassign')
           .execute()
+        await sql`drop table privilege`.execute(db)
+        await db.deleteFrom('_columns').where('table_name', '=', 'privilege').execute()
+        await db.deleteFrom('_tables').where('name', '=', 'privilege').execute()
         // eslint-disable-next-line no-restricted-syntax -- integer constant
         await sql`pragma user_version = ${sql.lit(SCHEMA_VERSION - 1)}`.execute(db)
         await migrateEnvironmentDatabase(db)
@@ -35,6 +38,12 @@ describe('schema migration: organization.sharetopreviousowneronassign', () => {
         select: ['sharetopreviousowneronassign'],
       })
       assert.equal(migrated['sharetopreviousowneronassign'], false)
+      // The privilege catalog: eight per table (itself included) plus the task privileges.
+      const tables = await g.service.listTables(g.env)
+      const privileges = await g.service.countRecords(g.env, 'privilege', { count: true })
+      assert.ok(privileges > tables.length * 8)
+      await g.databases.use(g.env, (db) => migrateEnvironmentDatabase(db))
+      assert.equal(await g.service.countRecords(g.env, 'privilege', { count: true }), privileges)
       await g.service
         .updateRecord(
           g.env,
