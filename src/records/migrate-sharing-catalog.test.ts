@@ -42,20 +42,20 @@ describe('schema migration: organization.sharetopreviousowneronassign and the pr
       const tables = await g.service.listTables(g.env)
       const privileges = await g.service.countRecords(g.env, 'privilege', { count: true })
       assert.ok(privileges > tables.length * 8)
-      await g.databases.use(g.env, (db) => migrateEnvironmentDatabase(db))
+      await g.databases.use(g.env, async (db) => {
+        await migrateEnvironmentDatabase(db)
+      })
       assert.equal(await g.service.countRecords(g.env, 'privilege', { count: true }), privileges)
-      await g.service
-        .updateRecord(
+      await assert.rejects(
+        g.service.updateRecord(
           g.env,
           'organization',
           g.ids.organizationId,
           { sharetopreviousowneronassign: 'yes' },
           { actorId: g.ids.systemUserId },
-        )
-        .then(
-          () => assert.fail('a non-boolean was accepted'),
-          (e: unknown) => assert.equal((e as { code?: string }).code, 'RECORD_INVALID'),
-        )
+        ),
+        (e: unknown) => (e as { code?: string }).code === 'RECORD_INVALID',
+      )
     } finally {
       await g.close()
     }

@@ -25,15 +25,15 @@ describe('privileges: a read-only entity set of every privilege', () => {
       },
     })
     assert.equal(res.status, 200)
-    const [row] = rows(res.json)
+    const row: Json = rows(res.json).at(0) ?? {}
     assert.equal(rows(res.json).length, 1)
-    assert.equal(row?.['privilegeid'], privilegeIdOf('prvReadaccount'))
-    assert.equal(row?.['accessright'], 1)
+    assert.equal(row['privilegeid'], privilegeIdOf('prvReadaccount'))
+    assert.equal(row['accessright'], 1)
     assert.deepEqual(
-      [row?.['canbebasic'], row?.['canbelocal'], row?.['canbedeep'], row?.['canbeglobal']],
+      [row['canbebasic'], row['canbelocal'], row['canbedeep'], row['canbeglobal']],
       [true, true, true, true],
     )
-    assert.equal(row?.['createdon'], undefined)
+    assert.equal(row['createdon'], undefined)
     // Organization-owned tables and task privileges: Global only.
     const org = await f.call('GET', `privileges(${privilegeIdOf('prvWritebusinessunit')})`, {
       query: { $select: 'name,canbebasic,canbeglobal' },
