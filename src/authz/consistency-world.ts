@@ -1,5 +1,5 @@
 import { compileKeysetAfter, compileOrderBy, type OrderByItem } from '../query/index.ts'
-import type { RecordOperations, RecordScope, TableDef } from '../records/index.ts'
+import type { AddColumnInput, RecordOperations, RecordScope, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 import { AppError } from '../shared/errors.ts'
 import { buildRecordScope, type ScopeForm } from './build-record-scope.ts'
@@ -42,13 +42,24 @@ export interface World {
   }[]
   readonly userRoles: readonly (readonly [user: string, role: string])[]
   readonly teamRoles: readonly (readonly [team: string, role: string])[]
-  readonly records: readonly { readonly name: string; readonly owner: string }[]
+  /**
+   * Accounts; `parent` links a record to an earlier one through a lookup whose Share rule
+   * cascades (docs/authz.md §14): the record inherits the parent's and its ancestors' shares.
+   */
+  readonly records: readonly {
+    readonly name: string
+    readonly owner: string
+    readonly parent?: string
+  }[]
   readonly shares: readonly {
     readonly record: string
     readonly principal: string
     readonly mask: number
   }[]
 }
+
+/** The cascading lookup a world's `parent` links use. */
+const PARENT_COLUMN = 'parentcascadeid'
 
 export type CheckedRight = 'Read' | 'Write'
 /** Per user and right: the names of the records it may access (sorted), or 'forbidden'. */
@@ -63,6 +74,7 @@ export interface LoadedWorld {
 interface Env {
   readonly records: RecordOperations & {
     transaction<T>(env: EnvironmentId, fn: (tx: RecordOperations) => Promise<T>): Promise<T>
+    addColumn(env: EnvironmentId, table: string, input: AddColumnInput): Promise<unknown>
   }
   readonly env: EnvironmentId
   readonly ids: {
@@ -86,6 +98,13 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
     return v
   }
   const actor = { actorId: e.ids.systemUserId }
+  if (world.records.some((r) => r.parent !== undefined)) {
+    await e.records.addColumn(e.env, 'account', {
+      name: PARENT_COLUMN,
+      type: 'lookup',
+      options: { targets: ['account'], cascadeShare: 'cascade' },
+    })
+  }
   await e.records.transaction(e.env, async (tx) => {
     const create = (table: string, data: Record<string, unknown>) =>
       tx.createRecord(e.env, table, data, actor)
@@ -138,7 +157,14 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
       await create('teamroles', { teamid: get(t), roleid: get(r) })
     }
     for (const rec of world.records) {
-      id.set(rec.name, await create('account', { name: rec.name, ownerid: get(rec.owner) }))
+      id.set(
+        rec.name,
+        await create('account', {
+          name: rec.name,
+          ownerid: get(rec.owner),
+          ...(rec.parent === undefined ? {} : { [PARENT_COLUMN]: get(rec.parent) }),
+        }),
+      )
     }
     for (const s of world.shares) {
       await create('principalobjectaccess', {
@@ -369,15 +395,28 @@ function worldFacts(world: World, loaded: LoadedWorld): SecurityFacts {
   const nameOf = (id: string) => loaded.name.get(id) ?? id
   return {
     isInSubtree: (bu, ancestor) => isInSubtree(world, nameOf(bu), nameOf(ancestor)),
-    shareMask: (_table, recordId, principalId) =>
-      world.shares
-        .filter((s) => s.record === nameOf(recordId) && s.principal === nameOf(principalId))
-        .reduce((m, s) => m | s.mask, 0),
+    shareMask: (_table, recordId, principalId) => {
+      const line = lineOf(world, nameOf(recordId))
+      return world.shares
+        .filter((s) => line.includes(s.record) && s.principal === nameOf(principalId))
+        .reduce((m, s) => m | s.mask, 0)
+    },
   }
 }
 
 // ---- The brute-force oracle, written from dataverse-spec §3 directly (not from the
 // ---- TablePrivilege fold): every grant is checked against the record on its own.
+
+/** A record and its ancestors through `parent` (a share of any of them reaches the record). */
+function lineOf(world: World, record: string): string[] {
+  const line: string[] = []
+  for (let at: string | undefined = record; at !== undefined && !line.includes(at);) {
+    line.push(at)
+    const current: string = at
+    at = world.records.find((r) => r.name === current)?.parent
+  }
+  return line
+}
 
 function isInSubtree(world: World, bu: string, ancestor: string): boolean {
   let at: string | undefined = bu
@@ -457,9 +496,10 @@ function oracleAllows(world: World, user: string, right: CheckedRight, record: s
     if (g.depth === DEEP && isInSubtree(world, recordBu, anchorBu)) return true
   }
   const principals = new Set([user, ...teams, 'org'])
+  const line = lineOf(world, record)
   return world.shares.some(
     (s) =>
-      s.record === record &&
+      line.includes(s.record) &&
       principals.has(s.principal) &&
       (s.mask & ACCESS_RIGHT_MASK[right]) !== 0,
   )

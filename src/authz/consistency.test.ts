@@ -191,6 +191,26 @@ describe('authorization consistency: hand-written worlds', () => {
     })
   })
 
+  it('inherited shares: a share of a parent reaches its descendants, with the same rights; never without the privilege', async () => {
+    const world: World = {
+      ...SHARES_WORLD,
+      records: [
+        { name: 'p', owner: 'ben' },
+        { name: 'c', owner: 'ben', parent: 'p' },
+        { name: 'g', owner: 'ben', parent: 'c' },
+        { name: 'other', owner: 'ben' },
+      ],
+      shares: [
+        { record: 'p', principal: 'ann', mask: 1 },
+        { record: 'c', principal: 'ann', mask: 2 },
+        { record: 'g', principal: 'cid', mask: 3 },
+      ],
+    }
+    const seen = await withFixture((f) => agree(f, world))
+    assert.deepEqual(seen['ann'], { Read: ['c', 'g', 'p'], Write: ['c', 'g'] })
+    assert.equal(seen['cid']?.Read, 'forbidden')
+  })
+
   it('the closure follows a business unit move at once, and a cycle is refused', async () => {
     await withFixture(async (f) => {
       const e = envOf(f)
@@ -323,9 +343,18 @@ const worldArbitrary: fc.Arbitrary<World> = fc
         fc.tuple(fc.constantFrom(...teams, 'rootteam'), fc.constantFrom(...roles)),
         { maxLength: 4, selector: ([t, r]) => `${t}/${r}` },
       ),
+      // Some records hang under an earlier one through a cascading lookup (inherited shares).
       records: fc
-        .array(fc.constantFrom(...owners), { maxLength: 8 })
-        .map((os) => os.map((owner, i) => ({ name: `a${String(i)}`, owner }))),
+        .array(fc.tuple(fc.constantFrom(...owners), fc.option(fc.nat(7), { freq: 2 })), {
+          maxLength: 8,
+        })
+        .map((os) =>
+          os.map(([owner, parent], i) => ({
+            name: `a${String(i)}`,
+            owner,
+            ...(parent === null || parent >= i ? {} : { parent: `a${String(parent)}` }),
+          })),
+        ),
       shares: fc.array(
         fc.record({
           record: fc.integer({ min: 0, max: 7 }).map((i) => `a${String(i)}`),

@@ -34,7 +34,10 @@ export {
 export { grantAccess } from './grant-access.ts'
 export { modifyAccess } from './modify-access.ts'
 export { revokeAccess } from './revoke-access.ts'
-export { retrievePrincipalAccess } from './retrieve-principal-access.ts'
+export {
+  retrievePrincipalAccess,
+  retrieveTeamPrincipalAccess,
+} from './retrieve-principal-access.ts'
 export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-and-access.ts'
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
 export { hasTaskPrivilege } from './has-task-privilege.ts'

@@ -82,6 +82,39 @@ export async function loadSecurityContext(
       })
     }
   }
+  const { grants, roles } = await grantsOf(rows, assignments)
+
+  const businessUnits = subtreeSizes(
+    await rows.select('businessunit', ['businessunitid', 'parentbusinessunitid'], {}),
+    [user.businessUnitId, ...teams.map((t) => t.businessUnitId)],
+  )
+  const org = await rows.select('organization', ['organizationid'], {})
+  const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
+  const roleNames = assignments
+    .filter((a) => a.anchor.kind === 'user')
+    .map((a) => roles.get(a.roleId)?.['name'])
+    .filter((n): n is string => typeof n === 'string')
+  return {
+    security: {
+      userId,
+      businessUnitId: user.businessUnitId,
+      ...(organizationId === undefined ? {} : { organizationId }),
+      teams,
+      grants,
+      businessUnits,
+    },
+    roleNames: [...new Set(roleNames)].sort(),
+  }
+}
+
+/**
+ * The grants of role assignments: each role's template and stored privileges, member's
+ * privilege inheritance for team anchors; roles that are not assignable grant nothing.
+ */
+export async function grantsOf(
+  rows: SecurityRows,
+  assignments: readonly { readonly roleId: string; readonly anchor: GrantAnchor }[],
+): Promise<{ grants: RoleGrant[]; roles: Map<string, Row> }> {
   const roleIds = [...new Set(assignments.map((a) => a.roleId))]
   const roles = new Map<string, Row>()
   const privileges = new Map<string, Map<string, Depth>>()
@@ -135,27 +168,7 @@ export async function loadSecurityContext(
     }
   }
 
-  const businessUnits = subtreeSizes(
-    await rows.select('businessunit', ['businessunitid', 'parentbusinessunitid'], {}),
-    [user.businessUnitId, ...teams.map((t) => t.businessUnitId)],
-  )
-  const org = await rows.select('organization', ['organizationid'], {})
-  const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
-  const roleNames = assignments
-    .filter((a) => a.anchor.kind === 'user')
-    .map((a) => roles.get(a.roleId)?.['name'])
-    .filter((n): n is string => typeof n === 'string')
-  return {
-    security: {
-      userId,
-      businessUnitId: user.businessUnitId,
-      ...(organizationId === undefined ? {} : { organizationId }),
-      teams,
-      grants,
-      businessUnits,
-    },
-    roleNames: [...new Set(roleNames)].sort(),
-  }
+  return { grants, roles }
 }
 
 /** The tree size and the subtree sizes of `anchors`, from (id, parent) rows. */

@@ -41,6 +41,7 @@ const DIRECTORY_TABLES: ReadonlySet<string> = new Set([
   'teamroles',
   'teammembership',
   'roleprivileges',
+  'privilege',
 ])
 
 const readOnly = (right: Right, depth: Depth): Depth => (right === 'Read' ? depth : NONE)

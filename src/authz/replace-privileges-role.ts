@@ -1,4 +1,3 @@
-import { AppError } from '../shared/errors.ts'
 import type { Caller } from './caller.ts'
 import {
   checkDepth,
@@ -11,8 +10,9 @@ import type { SharingDeps } from './share-support.ts'
 
 /**
  * ReplacePrivilegesRole: the role's stored privileges become exactly `privileges`, in one
- * transaction; effective on the next request. Custom roles only: a predefined role's template
- * rule can't be replaced (copy the role instead, docs/authz.md §3). Needs prvWriterole.
+ * transaction; effective on the next request. On an editable predefined role (not System
+ * Administrator, not Support User) its template rule is materialised first, so the role ends up
+ * a custom role holding exactly `privileges` (docs/authz.md §3). Needs prvWriterole.
  *
  * @throws AppError FORBIDDEN, RECORD_NOT_FOUND (role), VALIDATION (privilege, depth, role)
  */
@@ -25,11 +25,15 @@ export async function replacePrivilegesRole(
   await deps.records.transaction(deps.env, async (records) => {
     const tx = { records, env: deps.env }
     const role = await editableRole(tx, caller, roleId)
+    // A predefined role becomes a custom role with exactly the given rows: materialising its
+    // rule first and then replacing every row comes to the same (docs/authz.md §3).
     if (role.templateId !== undefined) {
-      throw new AppError(
-        'VALIDATION',
-        `'${role.name}' is a predefined role: its privileges can be added to, not replaced; copy it into a custom role.`,
-        { details: [{ path: 'roleid', message: 'a predefined role' }] },
+      await records.updateRecord(
+        deps.env,
+        'role',
+        role.id,
+        { roletemplateid: null },
+        { actorId: caller.systemUserId },
       )
     }
     const known = await knownPrivileges(tx)

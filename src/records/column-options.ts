@@ -17,6 +17,8 @@ import {
 } from './column-defaults.ts'
 import type { ColumnOptions, ColumnType } from './model.ts'
 
+const CASCADE_RULES = ['cascade', 'active', 'userOwned', 'none'] as const
+
 const LOGICAL_NAME = /^[a-z][a-z0-9_]{0,49}$/
 
 const maxLength = (limit: number) => z.number().int().min(1).max(limit).exactOptional()
@@ -93,6 +95,8 @@ const SCHEMAS: Readonly<Record<ColumnType, z.ZodType<ColumnOptions>>> = {
       .max(LOOKUP_TARGETS_MAX)
       .refine((list) => new Set(list).size === list.length, { message: 'targets must be unique' }),
     onDelete: z.enum(['removeLink', 'restrict']).exactOptional(),
+    cascadeShare: z.enum(CASCADE_RULES).exactOptional(),
+    cascadeAssign: z.enum(CASCADE_RULES).exactOptional(),
   }),
   uniqueidentifier: z.strictObject({ ...secured }),
 }

@@ -15,6 +15,7 @@ import { recordInvalid } from './internal/record-invalid.ts'
 import { findTable } from './internal/table-catalog.ts'
 import type { TableDef } from './model.ts'
 import type { RecordScope } from './record-scope.ts'
+import { parentalColumns, recomputeInheritedShares } from './internal/share-cascade.ts'
 
 /** Options of createRecord. */
 export interface CreateRecordOptions {
@@ -83,6 +84,20 @@ export async function createRecord(
           recordInvalid(table.primaryIdColumn, 'the record is outside what you may create')
         )
       }
+    }
+    // A direct share cascades to the record's descendants; a record created under a shared
+    // parent inherits its share (docs/authz.md §14).
+    const c = { ctx: { ...ctx, db: trx }, trx, catalog, actorId: actor }
+    if (table.name === 'principalobjectaccess') {
+      const objectTable = row.get('objecttypecode')
+      const objectId = row.get('objectid')
+      if (typeof objectTable === 'string' && typeof objectId === 'string') {
+        await recomputeInheritedShares(c, objectTable, objectId, false)
+      }
+    } else if (
+      parentalColumns(table, 'share').some((col) => typeof row.get(col.name) === 'string')
+    ) {
+      await recomputeInheritedShares(c, table.name, id, true)
     }
     return id as RecordId
   })

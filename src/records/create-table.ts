@@ -1,3 +1,4 @@
+import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { AppError } from '../shared/errors.ts'
 import { parseLogicalName } from '../shared/names.ts'
 import { STRING_MAX_LENGTH_LIMIT } from './column-defaults.ts'
@@ -70,6 +71,15 @@ export async function createTable(ctx: RecordsContext, input: CreateTableInput):
   await ctx.db.transaction().execute(async (trx) => {
     assertNamesFree(await ctx.catalog(trx), table)
     await writeTable(trx, table, nowText(ctx.clock))
+    // Its eight privileges join the read-only privilege catalog (docs/authz.md §3).
+    const systemUser = await trx
+      .selectFrom('_env')
+      .select('value')
+      .where('key', '=', 'system_user_id')
+      .executeTakeFirst()
+    if (systemUser !== undefined) {
+      await writePrivilegeRows(trx, [table], false, String(systemUser['value']), nowText(ctx.clock))
+    }
   })
   return table
 }

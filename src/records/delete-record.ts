@@ -10,6 +10,7 @@ import { missingRecord, parseIfVersion } from './internal/record-io.ts'
 import { findTable, type TableCatalog } from './internal/table-catalog.ts'
 import type { ColumnDef, TableDef } from './model.ts'
 import type { RecordScope } from './record-scope.ts'
+import { cascadeRuleOf, recomputeInheritedShares } from './internal/share-cascade.ts'
 
 /** Options of deleteRecord. */
 export interface DeleteRecordOptions {
@@ -72,17 +73,40 @@ export async function deleteRecord(
         )
       }
     }
+    const unlinked: [TableDef, string][] = []
     for (const [t, c] of references) {
       if (c.options.onDelete !== 'restrict') {
-        await removeLinks(trx, table, recordId, t, c, actor, nowText(ctx.clock))
+        const ids = await removeLinks(trx, table, recordId, t, c, actor, nowText(ctx.clock))
+        if (cascadeRuleOf(t, c, 'share') !== 'none')
+          unlinked.push(...ids.map((i) => [t, i] as [TableDef, string]))
       }
     }
+    const share =
+      table.name === 'principalobjectaccess'
+        ? await trx
+            .selectFrom(table.name)
+            .select(['objectid', 'objecttypecode'])
+            .where(table.primaryIdColumn, '=', recordId)
+            .executeTakeFirst()
+        : undefined
     const result = await trx
       .deleteFrom(table.name)
       .where(table.primaryIdColumn, '=', recordId)
       .where('versionnumber', '=', currentVersion)
       .executeTakeFirst()
     if (result.numDeletedRows !== 1n) throw mismatch()
+    // Shares follow: a removed direct share leaves the descendants of its record; records no
+    // longer under the deleted parent lose what they inherited through it (docs/authz.md §14).
+    const c = { ctx: { ...ctx, db: trx }, trx, catalog, actorId: actor }
+    if (share !== undefined) {
+      await recomputeInheritedShares(
+        c,
+        String(share['objecttypecode']),
+        String(share['objectid']),
+        false,
+      )
+    }
+    for (const [t, childId] of unlinked) await recomputeInheritedShares(c, t.name, childId, true)
   })
 }
 
@@ -111,7 +135,7 @@ async function removeLinks(
   c: ColumnDef,
   actor: string,
   now: string,
-): Promise<void> {
+): Promise<string[]> {
   const rows = await referencing(trx, table, id, t, c).execute()
   for (const row of rows) {
     // One version per record, so versions stay unique per environment.
@@ -126,6 +150,7 @@ async function removeLinks(
       .where(t.primaryIdColumn, '=', String(row[t.primaryIdColumn]))
       .execute()
   }
+  return rows.map((row) => String(row[t.primaryIdColumn]))
 }
 
 const mismatch = (): AppError =>

@@ -16,6 +16,7 @@ const STANDARD = [
   'organization',
   'principalobjectaccess',
   'principalobjectattributeaccess',
+  'privilege',
   'role',
   'roleprivileges',
   'systemuser',

@@ -11,18 +11,20 @@ import { insertRow } from './create-record.ts'
 import { columnSecurityTables } from './column-security-tables.ts'
 import { requireEnvSetting } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
+import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { writeColumn, writeTable } from './internal/table-ddl.ts'
 import type { TableDef } from './model.ts'
 import { seedRow } from './provision-environment.ts'
 import {
   roleSecurityColumns,
   securityTables,
+  privilegeTable,
   standardTables,
   systemUserRolesTable,
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 interface Migration {
   readonly version: number
@@ -129,6 +131,12 @@ const MIGRATIONS: readonly Migration[] = [
     version: 6,
     up: migrateColumnSecurity,
   },
+  {
+    // Version 7: organization.sharetopreviousowneronassign and the read-only privilege
+    // catalog (issue #5 sharing, docs/authz.md §3 and §14).
+    version: 7,
+    up: migrateSharingCatalog,
+  },
 ]
 
 /**
@@ -144,6 +152,47 @@ async function migrateColumnSecurity(trx: EnvDb, clock: Clock): Promise<void> {
     if (!present.has(table.name)) await writeTable(trx, table, now)
   }
   await installColumnSecuritySchema(trx)
+}
+
+/**
+ * Version 7 on a provisioned database: the organization's `sharetopreviousowneronassign`
+ * setting (boolean, off), as Dataverse's organization column, and the `privilege` table with a
+ * row per privilege of every table. Idempotent.
+ */
+async function migrateSharingCatalog(trx: EnvDb, clock: Clock): Promise<void> {
+  const organization = standardTables().find((t) => t.name === 'organization')
+  const column = organization?.columns.find((c) => c.name === 'sharetopreviousowneronassign')
+  if (organization === undefined || column === undefined) return
+  const columns = await trx
+    .selectFrom('_columns')
+    .select(['name', 'ordinal'])
+    .where('table_name', '=', 'organization')
+    .execute()
+  if (columns.length === 0) return
+  if (!columns.some((c) => c['name'] === column.name)) {
+    const ordinal = Math.max(...columns.map((c) => Number(c['ordinal']))) + 1
+    await writeColumn(trx, organization, column, ordinal)
+    await trx
+      .updateTable('organization')
+      .set({ [column.name]: 0 })
+      .execute()
+  }
+  const tables = await trx.selectFrom('_tables').select(['name', 'ownership']).execute()
+  const now = nowText(clock)
+  if (!tables.some((t) => t['name'] === 'privilege')) {
+    await writeTable(trx, privilegeTable(), now)
+    tables.push({ name: 'privilege', ownership: 'organization' })
+  }
+  await writePrivilegeRows(
+    trx,
+    tables.map((t) => ({
+      name: String(t['name']),
+      ownership: t['ownership'] === 'user' ? ('user' as const) : ('organization' as const),
+    })),
+    true,
+    await requireEnvSetting(trx, 'system_user_id'),
+    now,
+  )
 }
 
 /** The `_keys` metadata table: one row per alternate key; `columns` is a JSON array. */

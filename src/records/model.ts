@@ -42,6 +42,9 @@ export interface ChoiceOption {
 }
 
 /** Type-specific settings. Absent fields take the Dataverse defaults (see records/column-defaults). */
+/** A relationship's cascade behaviour for one action (Dataverse CascadeType). */
+export type CascadeRule = 'cascade' | 'active' | 'userOwned' | 'none'
+
 export interface ColumnOptions {
   /** string, memo: maximum length in characters. */
   readonly maxLength?: number
@@ -61,6 +64,15 @@ export interface ColumnOptions {
    * 'removeLink' (default) sets this column to null; 'restrict' refuses the delete (IN_USE).
    */
   readonly onDelete?: 'removeLink' | 'restrict'
+  /**
+   * lookup on a user-owned table: Dataverse's cascade configuration of the relationship for
+   * Share/Unshare (`cascadeShare`) and Assign (`cascadeAssign`): 'cascade' (Cascade All),
+   * 'active' (Cascade Active), 'userOwned' (Cascade User-Owned), 'none' (Cascade None). Absent:
+   * the standard parental relationships cascade (contact.parentcustomerid), others don't
+   * (docs/authz.md §14).
+   */
+  readonly cascadeShare?: CascadeRule
+  readonly cascadeAssign?: CascadeRule
   /**
    * string, memo: cell-level encryption (docs/keys.md "Cell-level encryption"). Values are
    * sealed with AES-256-GCM under a key derived from the environment's field key, bound to

@@ -12,6 +12,7 @@ import { nowText } from './internal/context.ts'
 import type { StorageRow } from './internal/encode-record.ts'
 import { readEnvSetting, type EnvSettingKey } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
+import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { writeTable } from './internal/table-ddl.ts'
 import type { TableDef } from './model.ts'
 import { standardTables } from './standard-tables.ts'
@@ -98,7 +99,10 @@ export async function provisionEnvironment(
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))
     }
     const bu = ids.businessUnitId
-    await seed('organization', ids.organizationId, { name: orgName })
+    await seed('organization', ids.organizationId, {
+      name: orgName,
+      sharetopreviousowneronassign: false,
+    })
     await seed('businessunit', bu, { name: orgName, parentbusinessunitid: null })
     await seed('systemuser', ids.systemUserId, {
       fullname: 'SYSTEM',
@@ -127,6 +131,7 @@ export async function provisionEnvironment(
         isinherited: 0,
       })
     }
+    await writePrivilegeRows(trx, [...tables.values()], true, ids.systemUserId, now)
   })
   return ids
 }

@@ -177,6 +177,28 @@ export function securityTables(): TableDef[] {
 }
 
 /**
+ * Dataverse's `privilege` table (entity set `privileges`), read-only through the Web API: one
+ * row per privilege (internal/privilege-catalog.ts keeps it).
+ */
+export function privilegeTable(): TableDef {
+  return buildTableDef({
+    name: 'privilege',
+    entitySetName: 'privileges',
+    displayName: 'Privilege',
+    ownership: 'organization',
+    system: true,
+    primaryName: { name: 'name', displayName: 'Name', maxLength: 100 },
+    columns: [
+      column('accessright', 'wholenumber', 'Access Right', { minValue: 0, maxValue: 1_048_575 }),
+      column('canbebasic', 'boolean', 'Can Be Basic'),
+      column('canbelocal', 'boolean', 'Can Be Local'),
+      column('canbedeep', 'boolean', 'Can Be Deep'),
+      column('canbeglobal', 'boolean', 'Can Be Global'),
+    ],
+  })
+}
+
+/**
  * The tables every environment starts with: the system tables (the organization, business
  * units, users, teams, security roles and the user-role association; organization-owned,
  * business unit links restricting deletes) and the common tables account and contact
@@ -191,6 +213,10 @@ export function standardTables(): TableDef[] {
       ownership: 'organization',
       system: true,
       primaryName: { name: 'name', displayName: 'Name', maxLength: 160 },
+      columns: [
+        // Assign shares the record with its previous owner (docs/authz.md §14); off by default.
+        column('sharetopreviousowneronassign', 'boolean', 'Share To Previous Owner On Assign'),
+      ],
     }),
     buildTableDef({
       name: 'businessunit',
@@ -246,6 +272,7 @@ export function standardTables(): TableDef[] {
     systemUserRolesTable(),
     ...securityTables(),
     ...columnSecurityTables(),
+    privilegeTable(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',

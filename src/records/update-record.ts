@@ -13,7 +13,15 @@ import { writeTransaction } from './internal/write-transaction.ts'
 import { toBigint } from './internal/to-bigint.ts'
 import { missingRecord, parseIfVersion } from './internal/record-io.ts'
 import { findTable } from './internal/table-catalog.ts'
+import type { TableDef } from './model.ts'
 import type { RecordScope } from './record-scope.ts'
+import {
+  childrenToAssign,
+  parentalColumns,
+  recomputeInheritedShares,
+  shareToPreviousOwner,
+  type CascadeContext,
+} from './internal/share-cascade.ts'
 
 /** Options of updateRecord. */
 export interface UpdateRecordOptions {
@@ -48,9 +56,11 @@ export async function updateRecord(
     const row = encodeRecord(table, data, 'update')
     const scope = options.scope
     const parts = needsNameParts(table, row) ? ['firstname', 'lastname'] : []
+    const facts = table.ownership === 'user' ? ['ownerid'] : []
+    if (table.name === 'principalobjectaccess') facts.push('objectid', 'objecttypecode')
     let read = trx
       .selectFrom(table.name)
-      .select(['versionnumber', ...parts])
+      .select(['versionnumber', ...parts, ...facts])
       .where(table.primaryIdColumn, '=', recordId)
     if (scope !== undefined) read = read.where((eb) => scope.where(eb, table))
     const current = await read.executeTakeFirst()
@@ -81,8 +91,49 @@ export async function updateRecord(
       .where('versionnumber', '=', currentVersion)
       .executeTakeFirst()
     if (result.numUpdatedRows !== 1n) throw mismatch()
+    const c: CascadeContext = { ctx: { ...ctx, db: trx }, trx, catalog, actorId: actor }
+    await afterUpdate(c, table, recordId, row, current, options.actorId)
     return Number(version)
   })
+}
+
+/**
+ * What an update carries along (docs/authz.md §14): a changed direct share recomputes the
+ * inherited shares below its record; an Assign shares the record with the previous owner
+ * (organization.sharetopreviousowneronassign) and assigns the children its parental lookups'
+ * Assign rule covers; a changed owner, state or parental lookup recomputes the record's
+ * inherited shares and those below it.
+ */
+async function afterUpdate(
+  c: CascadeContext,
+  table: TableDef,
+  id: string,
+  row: ReadonlyMap<string, unknown>,
+  current: Readonly<Record<string, unknown>>,
+  actorId: string,
+): Promise<void> {
+  if (table.name === 'principalobjectaccess') {
+    if (row.has('accessrightsmask')) {
+      const objectTable = String(current['objecttypecode'])
+      await recomputeInheritedShares(c, objectTable, String(current['objectid']), false)
+    }
+    return
+  }
+  if (table.ownership !== 'user') return
+  const previousOwner = current['ownerid']
+  const newOwner = row.get('ownerid')
+  const assigned = typeof newOwner === 'string' && newOwner !== previousOwner
+  if (assigned) {
+    if (typeof previousOwner === 'string') await shareToPreviousOwner(c, table, id, previousOwner)
+    for (const child of await childrenToAssign(c, table, id, previousOwner, newOwner)) {
+      await updateRecord(c.ctx, child.table.name, child.id, { ownerid: newOwner }, { actorId })
+    }
+  }
+  const moved =
+    assigned ||
+    row.has('statecode') ||
+    parentalColumns(table, 'share').some((col) => row.has(col.name))
+  if (moved) await recomputeInheritedShares(c, table.name, id, true)
 }
 
 const mismatch = (): AppError =>

@@ -163,6 +163,10 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
   }
   if (rest.length > 0) throw routeNotFound()
   const table = await entitySet(op, first.name)
+  // The privilege catalog is read-only (docs/authz.md §3): privileges come with tables.
+  if (table.name === 'privilege' && method !== 'GET') {
+    throw methodNotAllowed(method, 'the privileges entity set (read-only)')
+  }
   if (first.key === undefined) {
     if (second === undefined) {
       if (method === 'GET') return queryCollection(op, table)

@@ -59,7 +59,10 @@ export function securitySchema(): string[] {
     '<Action Name="RemovePrivilegeRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="PrivilegeId" Type="Edm.Guid" Nullable="false"/></Action>',
     '<Function Name="RetrieveRolePrivilegesRole" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><ReturnType Type="mscrm.RetrieveRolePrivilegesRoleResponse" Nullable="false"/></Function>',
     '<Function Name="RetrieveUserPrivileges" IsBound="true"><Parameter Name="entity" Type="mscrm.systemuser" Nullable="false"/><ReturnType Type="mscrm.RetrieveUserPrivilegesResponse" Nullable="false"/></Function>',
-    `<Function Name="RetrievePrincipalAccess" IsBound="true"><Parameter Name="entity" Type="mscrm.systemuser" Nullable="false"/>${target}<ReturnType Type="mscrm.RetrievePrincipalAccessResponse" Nullable="false"/></Function>`,
+    ...['systemuser', 'team'].map(
+      (bound) =>
+        `<Function Name="RetrievePrincipalAccess" IsBound="true"><Parameter Name="entity" Type="mscrm.${bound}" Nullable="false"/>${target}<ReturnType Type="mscrm.RetrievePrincipalAccessResponse" Nullable="false"/></Function>`,
+    ),
   ]
 }
 

@@ -1,4 +1,4 @@
-import { retrievePrincipalAccess } from '../../authz/index.ts'
+import { retrievePrincipalAccess, retrieveTeamPrincipalAccess } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
 import { routeNotFound } from './odata-errors.ts'
@@ -12,7 +12,8 @@ export const RETRIEVE_PRINCIPAL_ACCESS = 'Microsoft.Dynamics.CRM.RetrievePrincip
  * GET systemusers(<id>)/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)
  * ?@tid={'@odata.id':'accounts(<id>)'} (dataverse-spec §3 Sharing): the rights the user holds
  * on the record through every path, `{ AccessRights: "ReadAccess, WriteAccess, …" }`. The caller
- * must be able to read the record. Bound to systemuser only (team principals are next).
+ * must be able to read the record. Bound to teams too (`teams(<id>)/…`): the team's own roles,
+ * ownership and shares.
  *
  * @throws AppError ROUTE_NOT_FOUND (other entity sets), VALIDATION, and the domain function's
  */
@@ -22,9 +23,12 @@ export async function retrievePrincipalAccessFunction(
   principalId: string,
   key: string | undefined,
 ): Promise<ODataResponse> {
-  if (bound.name !== 'systemuser') throw routeNotFound(RETRIEVE_PRINCIPAL_ACCESS)
+  if (bound.name !== 'systemuser' && bound.name !== 'team') {
+    throw routeNotFound(RETRIEVE_PRINCIPAL_ACCESS)
+  }
   const { table, id } = await targetRecord(op, key)
-  const mask = await retrievePrincipalAccess(
+  const retrieve = bound.name === 'team' ? retrieveTeamPrincipalAccess : retrievePrincipalAccess
+  const mask = await retrieve(
     { records: op.records, env: op.env },
     op.api.caller,
     table.name,
