@@ -1,7 +1,14 @@
 export type { Caller } from './caller.ts'
 export { BASIC_USER, recordAccess, SYSTEM_ADMINISTRATOR } from './record-access.ts'
-export type { SecurityContext, RoleGrant, TeamMembership, GrantAnchor } from './security-context.ts'
+export type {
+  SecurityContext,
+  RoleGrant,
+  TeamMembership,
+  GrantAnchor,
+  HierarchySettings,
+} from './security-context.ts'
 export {
+  hierarchySettingsOf,
   loadSecurityContext,
   type LoadedSecurity,
   type SecurityRows,

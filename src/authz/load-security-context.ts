@@ -3,6 +3,7 @@ import { BASIC, isDepth, type Depth } from './privileges.ts'
 import type {
   BusinessUnitStats,
   GrantAnchor,
+  HierarchySettings,
   RoleGrant,
   SecurityContext,
   TeamMembership,
@@ -139,8 +140,9 @@ export async function loadSecurityContext(
     await rows.select('businessunit', ['businessunitid', 'parentbusinessunitid'], {}),
     [user.businessUnitId, ...teams.map((t) => t.businessUnitId)],
   )
-  const org = await rows.select('organization', ['organizationid'], {})
+  const org = await rows.select('organization', ['organizationid', ...HIERARCHY_COLUMNS], {})
   const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
+  const hierarchy = org[0] === undefined ? undefined : hierarchySettingsOf(org[0])
   const roleNames = assignments
     .filter((a) => a.anchor.kind === 'user')
     .map((a) => roles.get(a.roleId)?.['name'])
@@ -153,8 +155,44 @@ export async function loadSecurityContext(
       teams,
       grants,
       businessUnits,
+      ...(hierarchy === undefined ? {} : { hierarchy }),
     },
     roleNames: [...new Set(roleNames)].sort(),
+  }
+}
+
+/** The organization columns of the hierarchy settings (records standard-tables). */
+const HIERARCHY_COLUMNS = [
+  'enablehierarchicalsecuritymodel',
+  'maxdepthforhierarchicalsecuritymodel',
+  'hierarchylevelforhierarchyfeature',
+  'managersmustbeinsameorparentbusinessunitasreports',
+  'hierarchysecurityexcludedtables',
+] as const
+
+/** Defaults of the hierarchy settings a null column stands for (docs/authz.md §14). */
+const DEFAULT_READ_DEPTH = 3
+const DEFAULT_WRITE_LEVELS = 1
+
+/**
+ * The hierarchy settings of the organization row, or undefined while hierarchy security is
+ * off (the default). The excluded tables are a comma-separated list of logical names.
+ */
+export function hierarchySettingsOf(org: Row): HierarchySettings | undefined {
+  if (org['enablehierarchicalsecuritymodel'] !== true) return undefined
+  const level = (v: unknown, fallback: number): number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback
+  const readDepth = level(org['maxdepthforhierarchicalsecuritymodel'], DEFAULT_READ_DEPTH)
+  const writeLevels = level(org['hierarchylevelforhierarchyfeature'], DEFAULT_WRITE_LEVELS)
+  const excluded = org['hierarchysecurityexcludedtables']
+  return {
+    readDepth,
+    writeDepth: Math.min(writeLevels, readDepth),
+    sameOrParentBusinessUnit: org['managersmustbeinsameorparentbusinessunitasreports'] !== false,
+    excludedTables:
+      typeof excluded === 'string'
+        ? [...new Set(excluded.split(',').map((n) => n.trim()))].filter((n) => n !== '').sort()
+        : [],
   }
 }
 
