@@ -614,9 +614,11 @@ describe('authorization consistency: random worlds (fast-check)', () => {
           }
           const moved: World = {
             ...world,
-            users: world.users.map(({ manager: _m, ...u }) => {
+            users: world.users.map((u) => {
               const m = manager.get(u.name)
-              return m === undefined ? u : { ...u, manager: m }
+              return m === undefined
+                ? { name: u.name, bu: u.bu, ...(u.disabled === true ? { disabled: true } : {}) }
+                : { ...u, manager: m }
             }),
           }
           const account = await f.service.getTable(f.env, 'account')
