@@ -142,7 +142,16 @@ export async function loadSecurityContext(
   )
   const org = await rows.select('organization', ['organizationid', ...HIERARCHY_COLUMNS], {})
   const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
-  const hierarchy = org[0] === undefined ? undefined : hierarchySettingsOf(org[0])
+  // A user without direct reports gets no hierarchy term at all, so its SQL doesn't change when
+  // hierarchy security is on. Its first report (a systemuser write) bumps the security version.
+  let hierarchy = org[0] === undefined ? undefined : hierarchySettingsOf(org[0])
+  if (
+    hierarchy !== undefined &&
+    (await rows.select('systemuser', ['systemuserid'], { parentsystemuserid: [userId] })).length ===
+      0
+  ) {
+    hierarchy = undefined
+  }
   const roleNames = assignments
     .filter((a) => a.anchor.kind === 'user')
     .map((a) => roles.get(a.roleId)?.['name'])

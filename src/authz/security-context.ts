@@ -54,7 +54,7 @@ export interface SecurityContext {
   readonly fieldPermissions?: ReadonlyMap<string, FieldPermission>
   /**
    * The organization's hierarchy security settings (docs/authz.md §14), present only while
-   * hierarchy security is enabled.
+   * hierarchy security is enabled and the user has at least one direct report.
    */
   readonly hierarchy?: HierarchySettings
 }
