@@ -5,6 +5,10 @@ import type { TableDef } from '../records/index.ts'
 import { buildRecordScope } from './build-record-scope.ts'
 import { hierarchySettingsOf } from './load-security-context.ts'
 import { BASIC, GLOBAL, privilegeIdOf, privilegeName, RIGHTS, type Depth } from './privileges.ts'
+import {
+  HIERARCHY_SETTING_COLUMNS,
+  requireHierarchySettingsPrivilege,
+} from './require-hierarchy-settings-privilege.ts'
 import type { HierarchySettings, SecurityContext } from './security-context.ts'
 import { hierarchyReach, resolveTablePrivilege } from './table-privilege.ts'
 
@@ -141,5 +145,28 @@ describe('hierarchyReach', () => {
     )
     assert.ok(query.parameters.includes('m'))
     assert.ok(!query.sql.includes("'m'"))
+  })
+})
+
+describe('requireHierarchySettingsPrivilege', () => {
+  const ORGANIZATION: TableDef = { ...SETTING, name: 'organization' }
+  const caller = (roles: string[]) => ({ systemUserId: 'u', businessUnitId: 'bu', roles })
+
+  it('needs the task privilege only for a hierarchy setting of the organization', () => {
+    const basic = caller(['Basic User'])
+    requireHierarchySettingsPrivilege(basic, ORGANIZATION, { name: 'x' })
+    requireHierarchySettingsPrivilege(basic, ACCOUNT, { enablehierarchicalsecuritymodel: true })
+    for (const column of HIERARCHY_SETTING_COLUMNS) {
+      assert.throws(
+        () => requireHierarchySettingsPrivilege(basic, ORGANIZATION, { [column]: null }),
+        {
+          code: 'FORBIDDEN',
+          message: 'Principal user (Id=u) is missing prvChangeHierarchySecuritySettings privilege.',
+        },
+      )
+    }
+    requireHierarchySettingsPrivilege(caller(['System Administrator']), ORGANIZATION, {
+      enablehierarchicalsecuritymodel: true,
+    })
   })
 })

@@ -45,6 +45,10 @@ export { retrievePrincipalAccess } from './retrieve-principal-access.ts'
 export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-and-access.ts'
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
 export { hasTaskPrivilege } from './has-task-privilege.ts'
+export {
+  HIERARCHY_SETTING_COLUMNS,
+  requireHierarchySettingsPrivilege,
+} from './require-hierarchy-settings-privilege.ts'
 export { readSecurityVersion } from './read-security-version.ts'
 export { assignRole } from './assign-role.ts'
 export { unassignRole } from './unassign-role.ts'

@@ -1,5 +1,6 @@
 import { predefinedRoleByTemplate } from './predefined-roles.ts'
 import { BASIC, isDepth, type Depth } from './privileges.ts'
+import { HIERARCHY_SETTING_COLUMNS } from './require-hierarchy-settings-privilege.ts'
 import type {
   BusinessUnitStats,
   GrantAnchor,
@@ -140,7 +141,11 @@ export async function loadSecurityContext(
     await rows.select('businessunit', ['businessunitid', 'parentbusinessunitid'], {}),
     [user.businessUnitId, ...teams.map((t) => t.businessUnitId)],
   )
-  const org = await rows.select('organization', ['organizationid', ...HIERARCHY_COLUMNS], {})
+  const org = await rows.select(
+    'organization',
+    ['organizationid', ...HIERARCHY_SETTING_COLUMNS],
+    {},
+  )
   const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
   // A user without direct reports gets no hierarchy term at all, so its SQL doesn't change when
   // hierarchy security is on. Its first report (a systemuser write) bumps the security version.
@@ -169,15 +174,6 @@ export async function loadSecurityContext(
     roleNames: [...new Set(roleNames)].sort(),
   }
 }
-
-/** The organization columns of the hierarchy settings (records standard-tables). */
-const HIERARCHY_COLUMNS = [
-  'enablehierarchicalsecuritymodel',
-  'maxdepthforhierarchicalsecuritymodel',
-  'hierarchylevelforhierarchyfeature',
-  'managersmustbeinsameorparentbusinessunitasreports',
-  'hierarchysecurityexcludedtables',
-] as const
 
 /** Defaults of the hierarchy settings a null column stands for (docs/authz.md §14). */
 const DEFAULT_READ_DEPTH = 3

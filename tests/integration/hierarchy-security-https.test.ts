@@ -6,6 +6,7 @@ import type { Strongroom } from '../../src/app.ts'
 import { startServer, type RunningServer } from '../../src/api/start-server.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
+import { privilegeIdOf } from '../../src/authz/index.ts'
 import { ERRORS } from '../../src/shared/errors.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
 import { fetchClientToken } from '../helpers/client-token.ts'
@@ -214,6 +215,58 @@ describe('hierarchy security over the Web API', () => {
     }
     // Nothing changed.
     assert.deepEqual(await names('boss'), ['boss-account', 'low-account', 'mid-account'])
+  })
+
+  it('changing a setting needs prvChangeHierarchySecuritySettings besides Write on the organization', async () => {
+    const units = await api('admin', 'GET', 'businessunits?$select=businessunitid')
+    const root = (JSON.parse(units.body) as { value: { businessunitid: string }[] }).value[0]
+    const created = await api('admin', 'POST', 'roles', {
+      name: 'Organization writer',
+      'businessunitid@odata.bind': `/businessunits(${root?.businessunitid ?? ''})`,
+    })
+    assert.equal(created.status, 204, created.body)
+    const roleId = /roles\(([^)]+)\)/.exec(String(created.headers['odata-entityid']))?.[1] ?? ''
+    const privileges = (names: string[]) => ({
+      Privileges: names.map((n) => ({
+        PrivilegeId: privilegeIdOf(n),
+        Depth: 'Global',
+        BusinessUnitId: root?.businessunitid,
+      })),
+    })
+    const add = (names: string[]) =>
+      api(
+        'admin',
+        'POST',
+        `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
+        privileges(names),
+      )
+    assert.equal((await add(['prvReadorganization', 'prvWriteorganization'])).status, 204)
+    const assign = await api(
+      'admin',
+      'POST',
+      `systemusers(${user['low'] ?? ''})/systemuserroles_association/$ref`,
+      {
+        '@odata.id': `roles(${roleId})`,
+      },
+    )
+    assert.equal(assign.status, 204, assign.body)
+    // Other organization columns: Write is enough.
+    assert.equal(
+      (await api('low', 'PATCH', `organizations(${orgId})`, { name: 'Acme' })).status,
+      204,
+    )
+    const refused = await api('low', 'PATCH', `organizations(${orgId})`, {
+      maxdepthforhierarchicalsecuritymodel: 1,
+    })
+    assert.equal(refused.status, 403, refused.body)
+    const error = (JSON.parse(refused.body) as { error: { code: string; message: string } }).error
+    assert.equal(error.code, '0x80040220')
+    assert.match(error.message, /missing prvChangeHierarchySecuritySettings privilege/)
+    assert.equal((await add(['prvChangeHierarchySecuritySettings'])).status, 204)
+    const allowed = await api('low', 'PATCH', `organizations(${orgId})`, {
+      maxdepthforhierarchicalsecuritymodel: 3,
+    })
+    assert.equal(allowed.status, 204, allowed.body)
   })
 
   it('the CLI shows and changes the settings and managers; the next request follows', async () => {
