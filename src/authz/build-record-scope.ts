@@ -35,8 +35,8 @@ export function scopePredicate(
 
 /**
  * The terms of scopePredicate, one per way of reaching a row (owner, Business Unit,
- * Parent: Child, share, hierarchy); their OR is the predicate, and each is usable on its own as one
- * branch of a union (docs/authz.md §5).
+ * Parent: Child, share, hierarchy); their OR is the predicate, and each is usable on its own
+ * as one branch of a union (docs/authz.md §5).
  */
 export function scopeTerms(
   eb: DynamicExpressionBuilder,

@@ -26,8 +26,8 @@ export interface SecurityFacts {
 
 /**
  * The per-record counterpart of buildRecordScope (dataverse-spec §3 authorization algorithm):
- * privilege check, then ownership, business unit depth, shares, the manager hierarchy. The consistency suite asserts
- * it agrees with the SQL predicate on every record.
+ * privilege check, then ownership, business unit depth, shares, the manager hierarchy. The
+ * consistency suite asserts it agrees with the SQL predicate on every record.
  */
 export function checkRecordAccess(
   security: SecurityContext,
