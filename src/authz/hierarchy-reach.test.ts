@@ -158,7 +158,9 @@ describe('requireHierarchySettingsPrivilege', () => {
     requireHierarchySettingsPrivilege(basic, ACCOUNT, { enablehierarchicalsecuritymodel: true })
     for (const column of HIERARCHY_SETTING_COLUMNS) {
       assert.throws(
-        () => requireHierarchySettingsPrivilege(basic, ORGANIZATION, { [column]: null }),
+        () => {
+          requireHierarchySettingsPrivilege(basic, ORGANIZATION, { [column]: null })
+        },
         {
           code: 'FORBIDDEN',
           message: 'Principal user (Id=u) is missing prvChangeHierarchySecuritySettings privilege.',
