@@ -188,6 +188,45 @@ describe('hierarchy security over the Web API', () => {
     assert.deepEqual(await names('mid'), ['low-account', 'mid-account'])
   })
 
+  it('$batch parts are decided the same way (read at depth 2, no write there)', async () => {
+    const base = `${running.baseUrl}/acme/prod/api/data/v9.2/`
+    const part = (line: string, body?: unknown) => [
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      '',
+      line,
+      ...(body === undefined ? [] : ['Content-Type: application/json']),
+      '',
+      ...(body === undefined ? [] : [JSON.stringify(body)]),
+    ]
+    const batch = (...parts: string[][]) =>
+      send(
+        'POST',
+        `${base}$batch`,
+        {
+          authorization: `Bearer ${token['boss'] ?? ''}`,
+          'content-type': 'multipart/mixed; boundary=batch_1',
+        },
+        [...parts.flatMap((p) => ['--batch_1', ...p]), '--batch_1--', ''].join('\r\n'),
+      )
+    const reads = await batch(
+      part(`GET ${base}accounts?$select=name&$orderby=name HTTP/1.1`),
+      part(`GET ${base}accounts(${record['low'] ?? ''})?$select=name HTTP/1.1`),
+    )
+    assert.equal(reads.status, 200, reads.body)
+    assert.match(reads.body, /"boss-account".*"low-account".*"mid-account"/s)
+    assert.equal((reads.body.match(/HTTP\/1\.1 200 OK/g) ?? []).length, 2, reads.body)
+    const write = await batch([
+      'Content-Type: multipart/mixed; boundary=cs_1',
+      '',
+      '--cs_1',
+      ...part(`PATCH ${base}accounts(${record['low'] ?? ''}) HTTP/1.1`, { telephone1: '1' }),
+      '--cs_1--',
+    ])
+    assert.match(write.body, /HTTP\/1\.1 403 Forbidden/, write.body)
+    assert.match(write.body, /0x80048306/)
+  })
+
   it('refuses a cycle and out-of-range settings with 400 and a code', async () => {
     for (const [who, manager] of [
       ['boss', 'low'],
