@@ -92,7 +92,7 @@ export interface BenchWorld {
   /** Callers holding Read on account at each depth, with their business unit. */
   readonly callers: Readonly<
     Record<
-      'user' | 'businessUnit' | 'parentChild' | 'organization',
+      'user' | 'businessUnit' | 'parentChild' | 'organization' | 'manager',
       {
         readonly systemUserId: string
         readonly businessUnitId: string
@@ -109,7 +109,10 @@ interface Target {
   use<T>(fn: (db: EnvDb) => Promise<T>): Promise<T>
 }
 
-const DEPTHS: readonly [keyof BenchWorld['callers'], Depth][] = [
+/** Hierarchy security in the bench (docs/authz.md §15): direct reports, and theirs each. */
+export const MANAGER_SHAPE = { direct: 10, perReport: 4, depth: 2 } as const
+
+const DEPTHS: readonly [Exclude<keyof BenchWorld['callers'], 'manager'>, Depth][] = [
   ['user', 1],
   ['businessUnit', 2],
   ['parentChild', 4],
@@ -196,7 +199,25 @@ export async function seedAuthzWorld(
     businessUnit: leafUser + buIds.length,
     parentChild: topUser,
     organization: leafUser + 2 * buIds.length,
+    manager: firstAt(3),
   }
+  // The manager: User-level (Basic) Read/Write like the User caller, in a level-3 unit, with
+  // MANAGER_SHAPE.direct direct reports and MANAGER_SHAPE.perReport reports under each (50
+  // users: Dataverse's guidance is at most 50 effective users under a manager), all in its
+  // unit or a child unit; hierarchy security on, depth 2, direct reports writable.
+  const managerBu = userBu[pick.manager] ?? 0
+  const taken = new Set(Object.values(pick))
+  const candidates = userIds
+    .map((_, i) => i)
+    .filter(
+      (i) =>
+        !taken.has(i) && (userBu[i] === managerBu || tree[userBu[i] ?? 0]?.parent === managerBu),
+    )
+  const direct = candidates.slice(0, MANAGER_SHAPE.direct)
+  const second = candidates.slice(
+    MANAGER_SHAPE.direct,
+    MANAGER_SHAPE.direct * (1 + MANAGER_SHAPE.perReport),
+  )
   await t.records.transaction(t.env, async (tx) => {
     for (const [name] of DEPTHS) {
       await tx.createRecord(
@@ -206,7 +227,37 @@ export async function seedAuthzWorld(
         actor,
       )
     }
+    await tx.createRecord(
+      t.env,
+      'systemuserroles',
+      { systemuserid: userIds[pick.manager], roleid: roleIds.get('user') },
+      actor,
+    )
+    const manage = (report: number, manager: number) =>
+      tx.updateRecord(
+        t.env,
+        'systemuser',
+        userIds[report] ?? '',
+        { parentsystemuserid: userIds[manager] },
+        actor,
+      )
+    for (const r of direct) await manage(r, pick.manager)
+    for (const [i, r] of second.entries()) {
+      await manage(r, direct[Math.floor(i / MANAGER_SHAPE.perReport)] ?? pick.manager)
+    }
+    await tx.updateRecord(
+      t.env,
+      'organization',
+      t.ids.organizationId,
+      {
+        enablehierarchicalsecuritymodel: true,
+        maxdepthforhierarchicalsecuritymodel: MANAGER_SHAPE.depth,
+        hierarchylevelforhierarchyfeature: 1,
+      },
+      actor,
+    )
   })
+  log(`  a manager with ${String(direct.length + second.length)} reports`)
   const now = new Date().toISOString().slice(0, 19) + 'Z'
   const reserve = async (db: EnvDb, n: number): Promise<bigint> => {
     const row = await db
@@ -293,6 +344,7 @@ export async function seedAuthzWorld(
       businessUnit: caller(pick.businessUnit),
       parentChild: caller(pick.parentChild),
       organization: caller(pick.organization),
+      manager: caller(pick.manager),
     },
   }
 }

@@ -3,7 +3,8 @@
  * Seeds one encrypted environment (bench/authz-world: 200 business units 5 levels deep, 10,000
  * users, 50,000 shares, `--rows` accounts), then times `accounts?$filter=…&$top=50` through the
  * records layer with the scope of a User-, Business Unit-, Parent: Child- and Organization-
- * level caller, and with no scope (the floor: the same query without security), for each
+ * level caller, a User-level manager with 50 reports (hierarchy security, depth 2), and with
+ * no scope (the floor: the same query without security), for each
  * `--filter`. Rounds interleave the callers (a shared machine drifts); each figure is the
  * median over rounds of that round's p50 / p99. Also per caller: CPU time per query, rows
  * scanned (below), rows returned, visible rows ($count), the ratio to the floor and the plan

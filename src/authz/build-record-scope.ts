@@ -6,6 +6,8 @@ import type { TablePrivilege } from './table-privilege.ts'
 
 /** The internal BU closure table (docs/authz.md §2.2), kept by triggers on businessunit. */
 export const BU_CLOSURE = '_bu_closure'
+/** The internal manager closure (docs/authz.md §15), kept by triggers on systemuser. */
+export const MANAGER_CLOSURE = '_manager_closure'
 /** The share table (Dataverse PrincipalObjectAccess). */
 export const POA = 'principalobjectaccess'
 
@@ -16,6 +18,8 @@ export const POA = 'principalobjectaccess'
  *   OR owningbusinessunit IN (SELECT descendantid FROM _bu_closure WHERE ancestorid IN (deep))
  *   OR <pk> IN (SELECT objectid FROM principalobjectaccess
  *               WHERE principalid IN (principals) AND objecttypecode = <table> AND mask has the right)
+ *   OR ownerid IN (SELECT reportid FROM _manager_closure
+ *                  WHERE managerid = :me AND depth BETWEEN 1 AND :depth [AND the report's unit])
  *
  * Every value is a bound parameter; table and column names come from TableDef metadata.
  */
@@ -31,8 +35,8 @@ export function scopePredicate(
 
 /**
  * The terms of scopePredicate, one per way of reaching a row (owner, Business Unit,
- * Parent: Child, share); their OR is the predicate, and each is usable on its own as one
- * branch of a union (docs/authz.md §5).
+ * Parent: Child, share, hierarchy); their OR is the predicate, and each is usable on its own
+ * as one branch of a union (docs/authz.md §5).
  */
 export function scopeTerms(
   eb: DynamicExpressionBuilder,
@@ -81,6 +85,33 @@ export function scopeTerms(
         ? eb(col(table.primaryIdColumn), 'in', shared(eb))
         : eb.exists(shared(eb).where('_poa.objectid', '=', col(table.primaryIdColumn))),
     )
+  }
+  const reach = privilege.hierarchy
+  if (reach !== undefined) {
+    // Records owned by the caller's reports, 1..depth levels down (docs/authz.md §15): an
+    // uncorrelated subquery on the closure, materialised once per statement, then the
+    // ownerid index; with the business unit rule, only reports in the caller's unit or a
+    // child unit of it.
+    let reports = eb
+      .selectFrom(`${MANAGER_CLOSURE} as _mc`)
+      .select('_mc.reportid')
+      .where('_mc.managerid', '=', reach.managerId)
+      .where('_mc.depth', '>=', 1)
+      .where('_mc.depth', '<=', reach.depth)
+    if (reach.businessUnitId !== undefined) {
+      reports = reports
+        .innerJoin('systemuser as _hu', '_hu.systemuserid', '_mc.reportid')
+        .where(
+          '_hu.businessunitid',
+          'in',
+          eb
+            .selectFrom(`${BU_CLOSURE} as _hbu`)
+            .select('_hbu.descendantid')
+            .where('_hbu.ancestorid', '=', reach.businessUnitId)
+            .where('_hbu.depth', '<=', 1),
+        )
+    }
+    terms.push(eb(col('ownerid'), 'in', reports))
   }
   return terms
 }

@@ -27,7 +27,13 @@ import { resolveTablePrivilege } from './table-privilege.ts'
  */
 export interface World {
   readonly businessUnits: readonly { readonly name: string; readonly parent: string }[]
-  readonly users: readonly { readonly name: string; readonly bu: string }[]
+  readonly users: readonly {
+    readonly name: string
+    readonly bu: string
+    /** The user's manager (systemuser.parentsystemuserid), another user of the world. */
+    readonly manager?: string
+    readonly disabled?: boolean
+  }[]
   readonly teams: readonly {
     readonly name: string
     readonly bu: string
@@ -56,6 +62,18 @@ export interface World {
     readonly principal: string
     readonly mask: number
   }[]
+  /** The organization's hierarchy security settings; absent: off (the default). */
+  readonly hierarchy?: WorldHierarchy
+}
+
+/** Hierarchy security in a world (docs/authz.md §15). */
+export interface WorldHierarchy {
+  readonly enabled: boolean
+  readonly depth: number
+  readonly writeLevels: number
+  readonly sameOrParentBusinessUnit: boolean
+  /** Whether account is in the excluded tables. */
+  readonly accountExcluded: boolean
 }
 
 /** The cascading lookup a world's `parent` links use. */
@@ -115,7 +133,34 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
       )
     }
     for (const u of world.users) {
-      id.set(u.name, await create('systemuser', { fullname: u.name, businessunitid: get(u.bu) }))
+      id.set(
+        u.name,
+        await create('systemuser', {
+          fullname: u.name,
+          businessunitid: get(u.bu),
+          isdisabled: u.disabled === true,
+        }),
+      )
+    }
+    // Managers after every user exists (a manager may come later in the list).
+    for (const u of world.users) {
+      if (u.manager === undefined) continue
+      await tx.updateRecord(
+        e.env,
+        'systemuser',
+        get(u.name),
+        { parentsystemuserid: get(u.manager) },
+        actor,
+      )
+    }
+    if (world.hierarchy !== undefined) {
+      await tx.updateRecord(
+        e.env,
+        'organization',
+        get('org'),
+        worldHierarchyValues(world.hierarchy),
+        actor,
+      )
     }
     for (const t of world.teams) {
       id.set(
@@ -178,6 +223,17 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
     }
   })
   return { id, name: new Map([...id].map(([k, v]) => [v, k])) }
+}
+
+/** The organization columns of a world's hierarchy settings. */
+export function worldHierarchyValues(h: WorldHierarchy): Record<string, unknown> {
+  return {
+    enablehierarchicalsecuritymodel: h.enabled,
+    maxdepthforhierarchicalsecuritymodel: h.depth,
+    hierarchylevelforhierarchyfeature: h.writeLevels,
+    managersmustbeinsameorparentbusinessunitasreports: h.sameOrParentBusinessUnit,
+    hierarchysecurityexcludedtables: h.accountExcluded ? 'contact,account' : 'contact',
+  }
 }
 
 const OPERATION = { Read: 'query', Write: 'update' } as const
@@ -390,11 +446,17 @@ async function pageThrough(
   }
 }
 
-/** SecurityFacts read from the world itself (parent pointers, share list). */
+/** SecurityFacts read from the world itself (parent pointers, share list, managers). */
 function worldFacts(world: World, loaded: LoadedWorld): SecurityFacts {
   const nameOf = (id: string) => loaded.name.get(id) ?? id
+  const idOf = (name: string | undefined) =>
+    name === undefined ? undefined : (loaded.id.get(name) ?? name)
   return {
     isInSubtree: (bu, ancestor) => isInSubtree(world, nameOf(bu), nameOf(ancestor)),
+    reportDepth: (manager, user) => reportDepth(world, nameOf(manager), nameOf(user)),
+    businessUnitOfUser: (user) => idOf(world.users.find((u) => u.name === nameOf(user))?.bu),
+    parentBusinessUnit: (bu) =>
+      idOf(world.businessUnits.find((b) => b.name === nameOf(bu))?.parent),
     shareMask: (_table, recordId, principalId) => {
       const line = lineOf(world, nameOf(recordId))
       return world.shares
@@ -426,6 +488,36 @@ function isInSubtree(world: World, bu: string, ancestor: string): boolean {
     at = world.businessUnits.find((b) => b.name === current)?.parent
   }
   return false
+}
+
+/** Levels from `user` up its manager chain to `manager` (0: itself), if `manager` is on it. */
+function reportDepth(world: World, manager: string, user: string): number | undefined {
+  let at: string | undefined = user
+  for (let depth = 0; at !== undefined && depth < 1000; depth++) {
+    if (at === manager) return depth
+    const current: string = at
+    at = world.users.find((u) => u.name === current)?.manager
+  }
+  return undefined
+}
+
+/**
+ * Hierarchy access, from dataverse-spec §3 and docs/authz.md §15: the record's owner is a
+ * user 1..depth levels below `user` (write: 1..min(write levels, depth)), and with the business
+ * unit rule the owner's unit is the manager's or a child of it. Any privilege depth suffices.
+ */
+function oracleHierarchy(world: World, user: string, right: CheckedRight, owner: string): boolean {
+  const h = world.hierarchy
+  if (h === undefined || !h.enabled || h.accountExcluded) return false
+  const reach = right === 'Read' ? h.depth : Math.min(h.depth, h.writeLevels)
+  const depth = reportDepth(world, user, owner)
+  if (depth === undefined || depth < 1 || depth > reach) return false
+  if (!h.sameOrParentBusinessUnit) return true
+  const managerBu = world.users.find((u) => u.name === user)?.bu
+  const ownerBu = world.users.find((u) => u.name === owner)?.bu
+  if (ownerBu === undefined) return false
+  const parent = world.businessUnits.find((b) => b.name === ownerBu)?.parent
+  return ownerBu === managerBu || parent === managerBu
 }
 
 function teamsOf(world: World, user: string): string[] {
@@ -495,6 +587,7 @@ function oracleAllows(world: World, user: string, right: CheckedRight, record: s
     if (g.depth === LOCAL && recordBu === anchorBu) return true
     if (g.depth === DEEP && isInSubtree(world, recordBu, anchorBu)) return true
   }
+  if (oracleHierarchy(world, user, right, rec.owner)) return true
   const principals = new Set([user, ...teams, 'org'])
   const line = lineOf(world, record)
   return world.shares.some(

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { createRecordsFixture, type RecordsFixture } from '../records/internal/records-fixture.ts'
-import { loadWorld, observe, type Outcomes, type World } from './consistency-world.ts'
+import {
+  loadWorld,
+  observe,
+  worldHierarchyValues,
+  type Outcomes,
+  type World,
+  type WorldHierarchy,
+} from './consistency-world.ts'
 import { BASIC, DEEP, GLOBAL, LOCAL, NONE, type Depth } from './privileges.ts'
 
 /**
@@ -154,7 +161,193 @@ const SHARES_WORLD: World = {
   ],
 }
 
+const HIERARCHY: WorldHierarchy = {
+  enabled: true,
+  depth: 2,
+  writeLevels: 1,
+  sameOrParentBusinessUnit: true,
+  accountExcluded: false,
+}
+
+/**
+ * A manager chain boss → mid → low → deep (east, east, east1, east2), mid → off (disabled),
+ * boss → far (west); nobody but boss's chain has a manager. Everyone holds Basic Read/Write.
+ */
+const HIERARCHY_WORLD: World = {
+  ...EMPTY,
+  businessUnits: [
+    { name: 'east', parent: 'root' },
+    { name: 'east1', parent: 'east' },
+    { name: 'east2', parent: 'east1' },
+    { name: 'west', parent: 'root' },
+  ],
+  users: [
+    { name: 'boss', bu: 'east' },
+    { name: 'mid', bu: 'east', manager: 'boss' },
+    { name: 'low', bu: 'east1', manager: 'mid' },
+    { name: 'deep', bu: 'east2', manager: 'low' },
+    { name: 'off', bu: 'east', manager: 'mid', disabled: true },
+    { name: 'far', bu: 'west', manager: 'boss' },
+    { name: 'nopriv', bu: 'east' },
+  ],
+  roles: [{ name: 'user', read: BASIC, write: BASIC }],
+  userRoles: [
+    ['boss', 'user'],
+    ['mid', 'user'],
+    ['low', 'user'],
+    ['deep', 'user'],
+    ['off', 'user'],
+    ['far', 'user'],
+  ],
+  records: ['boss', 'mid', 'low', 'deep', 'off', 'far'].map((u) => ({ name: `r_${u}`, owner: u })),
+  hierarchy: HIERARCHY,
+}
+
+/** Each user's own record only: what every hierarchy-less outcome of HIERARCHY_WORLD is. */
+const OWN_ONLY = {
+  boss: { Read: ['r_boss'], Write: ['r_boss'] },
+  mid: { Read: ['r_mid'], Write: ['r_mid'] },
+  low: { Read: ['r_low'], Write: ['r_low'] },
+  deep: { Read: ['r_deep'], Write: ['r_deep'] },
+  off: { Read: ['r_off'], Write: ['r_off'] },
+  far: { Read: ['r_far'], Write: ['r_far'] },
+  nopriv: { Read: 'forbidden', Write: 'forbidden' },
+}
+
 describe('authorization consistency: hand-written worlds', () => {
+  it('hierarchy security: read to the depth, write to the write level, the business unit rule, disabled reports', async () => {
+    const seen = await withFixture((f) => agree(f, HIERARCHY_WORLD))
+    assert.deepEqual(seen, {
+      ...OWN_ONLY,
+      // mid, low (east1 is a child of east) and off (disabled) at depths 1-2; deep is at depth
+      // 3; far is in west, neither boss's unit nor a child of it. Write: direct reports only.
+      boss: { Read: ['r_boss', 'r_low', 'r_mid', 'r_off'], Write: ['r_boss', 'r_mid'] },
+      // deep's unit east2 is a grandchild of mid's east: not counted.
+      mid: { Read: ['r_low', 'r_mid', 'r_off'], Write: ['r_low', 'r_mid', 'r_off'] },
+      low: { Read: ['r_deep', 'r_low'], Write: ['r_deep', 'r_low'] },
+    })
+  })
+
+  it('hierarchy security: without the business unit rule, deeper, more write levels', async () => {
+    const world = {
+      ...HIERARCHY_WORLD,
+      hierarchy: { ...HIERARCHY, depth: 3, writeLevels: 2, sameOrParentBusinessUnit: false },
+    }
+    const seen = await withFixture((f) => agree(f, world))
+    const all = ['r_boss', 'r_deep', 'r_far', 'r_low', 'r_mid', 'r_off']
+    assert.deepEqual(seen, {
+      ...OWN_ONLY,
+      boss: { Read: all, Write: ['r_boss', 'r_far', 'r_low', 'r_mid', 'r_off'] },
+      mid: {
+        Read: ['r_deep', 'r_low', 'r_mid', 'r_off'],
+        Write: ['r_deep', 'r_low', 'r_mid', 'r_off'],
+      },
+      low: { Read: ['r_deep', 'r_low'], Write: ['r_deep', 'r_low'] },
+    })
+  })
+
+  it('hierarchy security: off, an excluded table, or write level 0 give nothing more', async () => {
+    for (const hierarchy of [
+      { ...HIERARCHY, enabled: false },
+      { ...HIERARCHY, accountExcluded: true },
+    ]) {
+      const seen = await withFixture((f) => agree(f, { ...HIERARCHY_WORLD, hierarchy }))
+      assert.deepEqual(seen, OWN_ONLY)
+    }
+    const readOnly = { ...HIERARCHY_WORLD, hierarchy: { ...HIERARCHY, writeLevels: 0 } }
+    const seen = await withFixture((f) => agree(f, readOnly))
+    assert.deepEqual(seen['boss'], {
+      Read: ['r_boss', 'r_low', 'r_mid', 'r_off'],
+      Write: ['r_boss'],
+    })
+  })
+
+  it('the manager closure follows a manager change at once, and a cycle is refused', async () => {
+    await withFixture(async (f) => {
+      const e = envOf(f)
+      const loaded = await loadWorld(e, HIERARCHY_WORLD)
+      const id = (n: string) => loaded.id.get(n) ?? ''
+      const actor = { actorId: f.ids.systemUserId }
+      const account = await f.service.getTable(f.env, 'account')
+      // low (with deep below) moves from mid to far; then the settings change.
+      await f.service.updateRecord(
+        f.env,
+        'systemuser',
+        id('low'),
+        { parentsystemuserid: id('far') },
+        actor,
+      )
+      const moved: World = {
+        ...HIERARCHY_WORLD,
+        users: HIERARCHY_WORLD.users.map((u) => (u.name === 'low' ? { ...u, manager: 'far' } : u)),
+      }
+      let seen = await observe(e, moved, loaded, account)
+      assert.deepEqual(seen.sql, seen.oracle)
+      assert.deepEqual(seen.perRecord, seen.oracle)
+      assert.deepEqual(seen.sql['mid']?.Read, ['r_mid', 'r_off'])
+      // low is now at depth 2 through far (east1 is still a child of boss's east).
+      assert.deepEqual(seen.sql['boss']?.Read, ['r_boss', 'r_low', 'r_mid', 'r_off'])
+      assert.deepEqual(seen.sql['far']?.Read, ['r_far'], 'low (east1) is not in or under west')
+      const closure = () =>
+        f.databases.use(f.env, (db) =>
+          db
+            .selectFrom('_manager_closure')
+            .selectAll()
+            .orderBy('managerid')
+            .orderBy('reportid')
+            .execute(),
+        )
+      const before = await closure()
+      const refusal = {
+        code: 'RECORD_INVALID',
+        message:
+          "Column 'parentsystemuserid': a user can't report to themselves or to one of their reports.",
+      }
+      for (const [user, manager] of [
+        ['boss', 'deep'], // deep is below boss (boss → far → low → deep)
+        ['far', 'low'],
+        ['mid', 'mid'],
+      ] as const) {
+        await assert.rejects(
+          f.service.updateRecord(
+            f.env,
+            'systemuser',
+            id(user),
+            { parentsystemuserid: id(manager) },
+            actor,
+          ),
+          refusal,
+        )
+      }
+      assert.deepEqual(await closure(), before, 'a refused change leaves the closure as it was')
+      // Clearing a manager removes the whole subtree from the old chain.
+      await f.service.updateRecord(
+        f.env,
+        'systemuser',
+        id('far'),
+        { parentsystemuserid: null },
+        actor,
+      )
+      const cleared: World = {
+        ...moved,
+        users: moved.users.map((u) => (u.name === 'far' ? { name: 'far', bu: 'west' } : u)),
+        hierarchy: { ...HIERARCHY, sameOrParentBusinessUnit: false },
+      }
+      await f.service.updateRecord(
+        f.env,
+        'organization',
+        id('org'),
+        worldHierarchyValues(cleared.hierarchy as WorldHierarchy),
+        actor,
+      )
+      seen = await observe(e, cleared, loaded, account)
+      assert.deepEqual(seen.sql, seen.oracle)
+      assert.deepEqual(seen.perRecord, seen.oracle)
+      assert.deepEqual(seen.sql['boss']?.Read, ['r_boss', 'r_mid', 'r_off'])
+      assert.deepEqual(seen.sql['far']?.Read, ['r_deep', 'r_far', 'r_low'])
+    })
+  })
+
   it('access depths over a business unit tree', async () => {
     const seen = await withFixture((f) => agree(f, DEPTHS_WORLD))
     const all = ['a_ua', 'a_ub', 'a_ud', 'a_ue', 'a_uf']
@@ -314,7 +507,31 @@ const worldArbitrary: fc.Arbitrary<World> = fc
             .map((parent) => ({ name: `b${String(i)}`, parent })),
         ),
       ),
-      users: fc.tuple(...users.map((name) => fc.constantFrom(...bus).map((bu) => ({ name, bu })))),
+      users: fc.tuple(
+        ...users.map((name, i) =>
+          fc.record(
+            {
+              name: fc.constant(name),
+              bu: fc.constantFrom(...bus),
+              // A manager earlier in the list: the generated hierarchy has no cycle.
+              manager:
+                i === 0 ? fc.constant(undefined) : fc.constantFrom(undefined, ...users.slice(0, i)),
+              disabled: fc.boolean(),
+            },
+            { requiredKeys: ['name', 'bu'] },
+          ),
+        ),
+      ),
+      hierarchy: fc.option(
+        fc.record({
+          enabled: fc.boolean(),
+          depth: fc.integer({ min: 1, max: 3 }),
+          writeLevels: fc.integer({ min: 0, max: 3 }),
+          sameOrParentBusinessUnit: fc.boolean(),
+          accountExcluded: fc.boolean(),
+        }),
+        { nil: undefined },
+      ),
       teams: fc.tuple(
         ...teams.map((name) =>
           fc.record({
@@ -365,8 +582,11 @@ const worldArbitrary: fc.Arbitrary<World> = fc
       ),
     })
   })
-  .map((w) => ({
+  .map(({ hierarchy, users, ...w }) => ({
     ...w,
+    // exactOptionalPropertyTypes: absent, not undefined.
+    users: users.map(({ manager, ...u }) => (manager === undefined ? u : { ...u, manager })),
+    ...(hierarchy === undefined ? {} : { hierarchy }),
     // Shares only of records that exist.
     shares: w.shares.filter((s) => w.records.some((r) => r.name === s.record)),
   }))
@@ -378,6 +598,69 @@ describe('authorization consistency: random worlds (fast-check)', () => {
         withFixture((f) => agree(f, world)).then(() => undefined),
       ),
       { numRuns: 50 },
+    )
+  })
+
+  it('after manager changes (cycles refused), the same three agree', async () => {
+    const withMoves = worldArbitrary.chain((world) => {
+      const users = world.users.map((u) => u.name)
+      return fc
+        .array(
+          fc.tuple(fc.constantFrom(...users), fc.option(fc.constantFrom(...users), { nil: null })),
+          {
+            maxLength: 4,
+          },
+        )
+        .map((moves) => ({ world, moves }))
+    })
+    await fc.assert(
+      fc.asyncProperty(withMoves, ({ world, moves }) =>
+        withFixture(async (f) => {
+          const e = envOf(f)
+          const loaded = await loadWorld(e, world)
+          const id = (n: string) => loaded.id.get(n) ?? ''
+          const manager = new Map(world.users.map((u) => [u.name, u.manager]))
+          const isBelow = (user: string, of: string) => {
+            for (let at: string | undefined = user, i = 0; at !== undefined && i < 100; i++) {
+              if (at === of) return true
+              at = manager.get(at)
+            }
+            return false
+          }
+          for (const [user, to] of moves) {
+            const write = f.service.updateRecord(
+              f.env,
+              'systemuser',
+              id(user),
+              { parentsystemuserid: to === null ? null : id(to) },
+              { actorId: f.ids.systemUserId },
+            )
+            if (to !== null && isBelow(to, user)) {
+              await assert.rejects(write, { code: 'RECORD_INVALID' })
+              continue
+            }
+            await write
+            manager.set(user, to ?? undefined)
+          }
+          const moved: World = {
+            ...world,
+            users: world.users.map((u) => {
+              const m = manager.get(u.name)
+              return m === undefined
+                ? { name: u.name, bu: u.bu, ...(u.disabled === true ? { disabled: true } : {}) }
+                : { ...u, manager: m }
+            }),
+          }
+          const account = await f.service.getTable(f.env, 'account')
+          const seen = await observe(e, moved, loaded, account)
+          assert.deepEqual(seen.sql, seen.oracle, 'SQL scope vs oracle')
+          assert.deepEqual(seen.perRecord, seen.oracle, 'per-record check vs oracle')
+          assert.deepEqual(seen.narrow, seen.oracle)
+          assert.deepEqual(seen.broad, seen.oracle)
+          assert.deepEqual(seen.pagedNarrow, seen.oracle)
+        }),
+      ),
+      { numRuns: 25 },
     )
   })
 

@@ -1,7 +1,14 @@
 export type { Caller } from './caller.ts'
 export { BASIC_USER, recordAccess, SYSTEM_ADMINISTRATOR } from './record-access.ts'
-export type { SecurityContext, RoleGrant, TeamMembership, GrantAnchor } from './security-context.ts'
+export type {
+  SecurityContext,
+  RoleGrant,
+  TeamMembership,
+  GrantAnchor,
+  HierarchySettings,
+} from './security-context.ts'
 export {
+  hierarchySettingsOf,
   loadSecurityContext,
   type LoadedSecurity,
   type SecurityRows,
@@ -41,6 +48,10 @@ export {
 export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-and-access.ts'
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
 export { hasTaskPrivilege } from './has-task-privilege.ts'
+export {
+  HIERARCHY_SETTING_COLUMNS,
+  requireHierarchySettingsPrivilege,
+} from './require-hierarchy-settings-privilege.ts'
 export { readSecurityVersion } from './read-security-version.ts'
 export { assignRole } from './assign-role.ts'
 export { unassignRole } from './unassign-role.ts'

@@ -1,8 +1,10 @@
 import { predefinedRoleByTemplate } from './predefined-roles.ts'
 import { BASIC, isDepth, type Depth } from './privileges.ts'
+import { HIERARCHY_SETTING_COLUMNS } from './require-hierarchy-settings-privilege.ts'
 import type {
   BusinessUnitStats,
   GrantAnchor,
+  HierarchySettings,
   RoleGrant,
   SecurityContext,
   TeamMembership,
@@ -88,8 +90,22 @@ export async function loadSecurityContext(
     await rows.select('businessunit', ['businessunitid', 'parentbusinessunitid'], {}),
     [user.businessUnitId, ...teams.map((t) => t.businessUnitId)],
   )
-  const org = await rows.select('organization', ['organizationid'], {})
+  const org = await rows.select(
+    'organization',
+    ['organizationid', ...HIERARCHY_SETTING_COLUMNS],
+    {},
+  )
   const organizationId = org[0] === undefined ? undefined : text(org[0]['organizationid'])
+  // A user without direct reports gets no hierarchy term at all, so its SQL doesn't change when
+  // hierarchy security is on. Its first report (a systemuser write) bumps the security version.
+  let hierarchy = org[0] === undefined ? undefined : hierarchySettingsOf(org[0])
+  if (
+    hierarchy !== undefined &&
+    (await rows.select('systemuser', ['systemuserid'], { parentsystemuserid: [userId] })).length ===
+      0
+  ) {
+    hierarchy = undefined
+  }
   const roleNames = assignments
     .filter((a) => a.anchor.kind === 'user')
     .map((a) => roles.get(a.roleId)?.['name'])
@@ -102,8 +118,35 @@ export async function loadSecurityContext(
       teams,
       grants,
       businessUnits,
+      ...(hierarchy === undefined ? {} : { hierarchy }),
     },
     roleNames: [...new Set(roleNames)].sort(),
+  }
+}
+
+/** Defaults of the hierarchy settings a null column stands for (docs/authz.md §15). */
+const DEFAULT_READ_DEPTH = 3
+const DEFAULT_WRITE_LEVELS = 1
+
+/**
+ * The hierarchy settings of the organization row, or undefined while hierarchy security is
+ * off (the default). The excluded tables are a comma-separated list of logical names.
+ */
+export function hierarchySettingsOf(org: Row): HierarchySettings | undefined {
+  if (org['enablehierarchicalsecuritymodel'] !== true) return undefined
+  const level = (v: unknown, fallback: number): number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback
+  const readDepth = level(org['maxdepthforhierarchicalsecuritymodel'], DEFAULT_READ_DEPTH)
+  const writeLevels = level(org['hierarchylevelforhierarchyfeature'], DEFAULT_WRITE_LEVELS)
+  const excluded = org['hierarchysecurityexcludedtables']
+  return {
+    readDepth,
+    writeDepth: Math.min(writeLevels, readDepth),
+    sameOrParentBusinessUnit: org['managersmustbeinsameorparentbusinessunitasreports'] !== false,
+    excludedTables:
+      typeof excluded === 'string'
+        ? [...new Set(excluded.split(',').map((n) => n.trim()))].filter((n) => n !== '').sort()
+        : [],
   }
 }
 

@@ -52,6 +52,23 @@ export interface SecurityContext {
    * and its teams') grant, by `<table>.<column>`. Absent or missing a column: nothing granted.
    */
   readonly fieldPermissions?: ReadonlyMap<string, FieldPermission>
+  /**
+   * The organization's hierarchy security settings (docs/authz.md §15), present only while
+   * hierarchy security is enabled and the user has at least one direct report.
+   */
+  readonly hierarchy?: HierarchySettings
+}
+
+/** Hierarchy security (manager model), as the organization sets it (docs/authz.md §15). */
+export interface HierarchySettings {
+  /** How many levels below a manager its reports' records are readable (1 = direct reports). */
+  readonly readDepth: number
+  /** How many levels below a manager they are writable, appendable and append-to (≤ readDepth). */
+  readonly writeDepth: number
+  /** Count a report only if its business unit is the manager's or a child of it. */
+  readonly sameOrParentBusinessUnit: boolean
+  /** Logical names of the tables the hierarchy doesn't apply to. */
+  readonly excludedTables: readonly string[]
 }
 
 /** The union of the field permissions of a caller's profiles on one secured column. */

@@ -29,6 +29,47 @@ export interface TablePrivilege {
    * Parent: Child terms reach; undefined without tree statistics. Picks the SQL shape.
    */
   readonly breadth?: number
+  /**
+   * Hierarchy security (docs/authz.md §15): records owned by a user 1..depth levels below
+   * `managerId` in the manager hierarchy; when `businessUnitId` is set, only reports whose
+   * business unit is it or one of its child units.
+   */
+  readonly hierarchy?: HierarchyReach
+}
+
+/** See TablePrivilege.hierarchy. */
+export interface HierarchyReach {
+  readonly managerId: string
+  readonly depth: number
+  readonly businessUnitId?: string
+}
+
+/**
+ * The rights a manager gets on its reports' records (dataverse-spec §3 Hierarchy security):
+ * Read to the read depth; Write, Append and Append To to the write depth. Never Create, Delete,
+ * Assign or Share.
+ */
+export function hierarchyReach(
+  security: SecurityContext,
+  table: TableDef,
+  right: Right,
+): HierarchyReach | undefined {
+  const h = security.hierarchy
+  if (h === undefined || table.ownership !== 'user' || h.excludedTables.includes(table.name)) {
+    return undefined
+  }
+  const depth =
+    right === 'Read'
+      ? h.readDepth
+      : right === 'Write' || right === 'Append' || right === 'AppendTo'
+        ? Math.min(h.writeDepth, h.readDepth)
+        : 0
+  if (depth < 1) return undefined
+  return {
+    managerId: security.userId,
+    depth,
+    ...(h.sameOrParentBusinessUnit ? { businessUnitId: security.businessUnitId } : {}),
+  }
 }
 
 /** The depth one grant gives for a privilege (template rule ∪ stored rows, capped). */
@@ -99,8 +140,11 @@ export function resolveTablePrivilege(
     for (const bu of deep) units += stats.subtreeSize.get(bu) ?? stats.total
     breadth = Math.min(1, units / stats.total)
   }
+  // The manager still needs the privilege itself, at any depth (dataverse-spec §3).
+  const hierarchy = global ? undefined : hierarchyReach(security, table, right)
   return {
     ...(breadth === undefined || global ? {} : { breadth }),
+    ...(hierarchy === undefined ? {} : { hierarchy }),
     global,
     owners: global ? [] : sorted(owners),
     localBusinessUnits: global ? [] : sorted(local),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { installColumnSecuritySchema } from '../authz/install-column-security-schema.ts'
+import { installHierarchySchema } from '../authz/install-hierarchy-schema.ts'
 import { installSecuritySchema } from '../authz/install-security-schema.ts'
 import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { EnvDb } from '../storage/index.ts'
@@ -13,9 +14,12 @@ import { requireEnvSetting } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
 import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { writeColumn, writeTable } from './internal/table-ddl.ts'
-import type { TableDef } from './model.ts'
+import type { ColumnDef, TableDef } from './model.ts'
 import { seedRow } from './provision-environment.ts'
 import {
+  DEFAULT_HIERARCHY_SETTINGS,
+  hierarchySettingsColumns,
+  managerColumn,
   roleSecurityColumns,
   securityTables,
   privilegeTable,
@@ -24,7 +28,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 7
+export const SCHEMA_VERSION = 8
 
 interface Migration {
   readonly version: number
@@ -132,12 +136,54 @@ const MIGRATIONS: readonly Migration[] = [
     up: migrateColumnSecurity,
   },
   {
-    // Version 7: organization.sharetopreviousowneronassign and the read-only privilege
-    // catalog (issue #5 sharing, docs/authz.md §3 and §14).
+    // Version 7: hierarchy security, manager model (issue #5, docs/authz.md §15).
     version: 7,
+    up: migrateHierarchySecurity,
+  },
+  {
+    // Version 8: organization.sharetopreviousowneronassign and the read-only privilege
+    // catalog (issue #5 sharing, docs/authz.md §3 and §14).
+    version: 8,
     up: migrateSharingCatalog,
   },
 ]
+
+/**
+ * Version 7 on a provisioned database: systemuser.parentsystemuserid, the organization's
+ * hierarchy security settings (set to their defaults), the manager closure and its triggers.
+ * Idempotent (each column is checked first; the closure is rebuilt); an unprovisioned database
+ * gets all of it at provisioning.
+ */
+async function migrateHierarchySecurity(trx: EnvDb): Promise<void> {
+  const names = await trx.selectFrom('_tables').select('name').execute()
+  const present = new Set(names.map((r) => String(r['name'])))
+  if (!present.has('systemuser') || !present.has('organization')) return
+  const tables = new Map(standardTables().map((t) => [t.name, t]))
+  const additions: readonly [string, readonly ColumnDef[]][] = [
+    ['systemuser', [managerColumn()]],
+    ['organization', hierarchySettingsColumns()],
+  ]
+  for (const [name, wanted] of additions) {
+    const table = tables.get(name) as TableDef
+    const columns = await trx
+      .selectFrom('_columns')
+      .select(['name', 'ordinal'])
+      .where('table_name', '=', name)
+      .execute()
+    let ordinal = Math.max(...columns.map((c) => Number(c['ordinal'])))
+    for (const column of wanted) {
+      if (columns.some((c) => c['name'] === column.name)) continue
+      ordinal += 1
+      await writeColumn(trx, table, column, ordinal)
+    }
+  }
+  await trx
+    .updateTable('organization')
+    .set(DEFAULT_HIERARCHY_SETTINGS)
+    .where('enablehierarchicalsecuritymodel', 'is', null)
+    .execute()
+  await installHierarchySchema(trx)
+}
 
 /**
  * Version 5 on a provisioned database: the field security tables and their triggers. Idempotent

@@ -1,4 +1,5 @@
 import { installColumnSecuritySchema } from '../authz/install-column-security-schema.ts'
+import { installHierarchySchema } from '../authz/install-hierarchy-schema.ts'
 import { installSecuritySchema } from '../authz/install-security-schema.ts'
 import { PREDEFINED_ROLES } from '../authz/predefined-roles.ts'
 import type { Clock } from '../shared/clock.ts'
@@ -94,6 +95,7 @@ export async function provisionEnvironment(
     for (const table of tables.values()) await writeTable(trx, table, now)
     await installSecuritySchema(trx)
     await installColumnSecuritySchema(trx)
+    await installHierarchySchema(trx)
     const seed = async (name: string, id: string, values: Record<string, unknown>) => {
       const table = tables.get(name) as TableDef
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))
@@ -102,6 +104,10 @@ export async function provisionEnvironment(
     await seed('organization', ids.organizationId, {
       name: orgName,
       sharetopreviousowneronassign: false,
+      enablehierarchicalsecuritymodel: false,
+      maxdepthforhierarchicalsecuritymodel: 3,
+      hierarchylevelforhierarchyfeature: 1,
+      managersmustbeinsameorparentbusinessunitasreports: true,
     })
     await seed('businessunit', bu, { name: orgName, parentbusinessunitid: null })
     await seed('systemuser', ids.systemUserId, {

@@ -124,6 +124,53 @@ export function roleSecurityColumns(): ColumnDef[] {
   ]
 }
 
+/** Hierarchy security (docs/authz.md §15): the largest depth and write level accepted. */
+export const MAX_HIERARCHY_DEPTH = 100
+
+/**
+ * systemuser.parentsystemuserid, the user's manager (Dataverse's manager hierarchy). Deleting
+ * the manager clears it.
+ */
+export const managerColumn = (): ColumnDef =>
+  lookup('parentsystemuserid', 'Manager', ['systemuser'])
+
+/** The stored defaults of the hierarchy settings (provisioning, migration 7). */
+export const DEFAULT_HIERARCHY_SETTINGS = {
+  enablehierarchicalsecuritymodel: 0n,
+  maxdepthforhierarchicalsecuritymodel: 3n,
+  hierarchylevelforhierarchyfeature: 1n,
+  managersmustbeinsameorparentbusinessunitasreports: 1n,
+} as const
+
+/**
+ * The organization's hierarchy security settings (docs/authz.md §15), read and updated through
+ * the `organizations` entity set like any other organization setting. Null reads as the
+ * default (off; depth 3; write level 1; managers in the same or parent unit; no exclusions).
+ */
+export function hierarchySettingsColumns(): ColumnDef[] {
+  return [
+    column('enablehierarchicalsecuritymodel', 'boolean', 'Enable Hierarchy Security'),
+    column('maxdepthforhierarchicalsecuritymodel', 'wholenumber', 'Hierarchy Security Depth', {
+      minValue: 1,
+      maxValue: MAX_HIERARCHY_DEPTH,
+    }),
+    column('hierarchylevelforhierarchyfeature', 'wholenumber', 'Hierarchy Levels With Write', {
+      minValue: 0,
+      maxValue: MAX_HIERARCHY_DEPTH,
+    }),
+    column(
+      'managersmustbeinsameorparentbusinessunitasreports',
+      'boolean',
+      'Managers Must Be In Same Or Parent Business Unit As Reports',
+    ),
+    stringColumn(
+      'hierarchysecurityexcludedtables',
+      'Tables Excluded From Hierarchy Security',
+      4000,
+    ),
+  ]
+}
+
 /**
  * The security-model tables of schema version 4 (issue #5, docs/authz.md §2.1): team roles,
  * team membership, role privileges and record shares (PrincipalObjectAccess). All are
@@ -216,6 +263,7 @@ export function standardTables(): TableDef[] {
       columns: [
         // Assign shares the record with its previous owner (docs/authz.md §14); off by default.
         column('sharetopreviousowneronassign', 'boolean', 'Share To Previous Owner On Assign'),
+        ...hierarchySettingsColumns(),
       ],
     }),
     buildTableDef({
@@ -242,6 +290,7 @@ export function standardTables(): TableDef[] {
         column('applicationid', 'uniqueidentifier', 'Application ID'),
         column('azureactivedirectoryobjectid', 'uniqueidentifier', 'Azure AD Object ID'),
         column('accessmode', 'choice', 'Access Mode', { choices: ACCESS_MODES }),
+        managerColumn(),
       ],
     }),
     buildTableDef({

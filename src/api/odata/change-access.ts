@@ -5,6 +5,7 @@ import {
   OWNER_COLUMN,
   recordChangeAccess,
   requireAssignOnCreate,
+  requireHierarchySettingsPrivilege,
   rightAccess,
   type Right,
 } from '../../authz/index.ts'
@@ -14,7 +15,8 @@ import type { Operation } from './operation.ts'
 /**
  * The caller's scope for a create or update with `data` (authz recordChangeAccess): Create /
  * Write, plus Append when a lookup is set and Assign when the owner changes, in one predicate;
- * a create owned by someone else needs the Assign privilege.
+ * a create owned by someone else needs the Assign privilege; a change of a hierarchy security
+ * setting needs prvChangeHierarchySecuritySettings.
  *
  * @throws AppError FORBIDDEN when one of the privileges is held at no depth (0x80040220)
  */
@@ -25,7 +27,14 @@ export function changeScope(
   data: Readonly<Record<string, unknown>>,
 ): RecordScope | undefined {
   if (operation === 'create') requireAssignOnCreate(op.api.caller, table, data)
-  return recordChangeAccess(op.api.caller, table, operation, changeRights(table, data, operation))
+  const scope = recordChangeAccess(
+    op.api.caller,
+    table,
+    operation,
+    changeRights(table, data, operation),
+  )
+  requireHierarchySettingsPrivilege(op.api.caller, table, data)
+  return scope
 }
 
 /**

@@ -45,6 +45,7 @@ import {
   roleUnassign,
 } from './role.ts'
 import { buCreate, buDelete, buList, buMove } from './bu.ts'
+import { hierarchyManager, hierarchySet, hierarchyShow } from './hierarchy.ts'
 import { teamAddMember, teamCreate, teamList, teamRemoveMember } from './team.ts'
 import {
   columnAdd,
@@ -124,6 +125,9 @@ export const COMMANDS: readonly Command[] = [
   teamList,
   teamAddMember,
   teamRemoveMember,
+  hierarchyShow,
+  hierarchySet,
+  hierarchyManager,
   roleAssign,
   roleUnassign,
   appCreate,
