@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   checkDepth,
   editableRole,
@@ -26,7 +26,7 @@ export async function addPrivilegesRole(
     const role = await editableRole(tx, caller, roleId)
     const known = await knownPrivileges(tx)
     const stored = await storedPrivileges(tx, role.id)
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     for (const { privilege, depth } of privileges) {
       const p = privilegeOf(known, privilege)
       const mask = checkDepth(p, depth)

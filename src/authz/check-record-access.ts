@@ -1,6 +1,8 @@
 import type { TableDef } from '../records/index.ts'
+import type { Caller } from './caller.ts'
 import { ACCESS_RIGHT_MASK, type Right } from './privileges.ts'
 import type { SecurityContext } from './security-context.ts'
+import { securityFromRoleNames } from './security-from-role-names.ts'
 import { resolveTablePrivilege } from './table-privilege.ts'
 
 /** What the decision reads of one record of a user-owned table. */
@@ -40,5 +42,22 @@ export function checkRecordAccess(
   const mask = ACCESS_RIGHT_MASK[right]
   return privilege.sharePrincipals.some(
     (p) => (facts.shareMask(table.name, record.id, p) & mask) !== 0,
+  )
+}
+
+/**
+ * checkRecordAccess for a caller: when it impersonates, the real caller must pass too (the
+ * intersection, docs/authz.md §8) — the per-record counterpart of rightAccess.
+ */
+export function checkCallerAccess(
+  caller: Caller,
+  table: TableDef,
+  right: Right,
+  record: RecordFacts | undefined,
+  facts: SecurityFacts,
+): boolean {
+  const users = caller.impersonator === undefined ? [caller] : [caller, caller.impersonator]
+  return users.every((u) =>
+    checkRecordAccess(u.security ?? securityFromRoleNames(u), table, right, record, facts),
   )
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   checkDepth,
   editableRole,
@@ -38,7 +38,7 @@ export async function replacePrivilegesRole(
       const p = privilegeOf(known, privilege)
       wanted.set(p.id, checkDepth(p, depth))
     }
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     for (const [privilegeId, row] of await storedPrivileges(tx, role.id)) {
       const depth = wanted.get(privilegeId)
       if (depth === undefined) {
