@@ -25,7 +25,9 @@ export { resolveTablePrivilege, type TablePrivilege } from './table-privilege.ts
 export {
   checkCallerAccess,
   checkRecordAccess,
-  type RecordFacts, type SecurityFacts } from './check-record-access.ts'
+  type RecordFacts,
+  type SecurityFacts,
+} from './check-record-access.ts'
 export { securityRowsOf, type RecordQueries } from './security-rows.ts'
 export { accessDenied, intersectScopes, rightAccess } from './record-access.ts'
 export {
