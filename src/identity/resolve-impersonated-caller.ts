@@ -50,10 +50,40 @@ export async function resolveImpersonatedCaller(
   if (systemUserId === real.systemUserId) return real
   const ids = await records.readProvisionedIds(env)
   if (systemUserId === ids.systemUserId) throw refuse()
+  if (await holdsServiceOnlyRole(records, env, systemUserId)) throw refuse()
   const acting = await loadCaller(records, env, systemUserId, String(user['businessunitid']))
-  const serviceOnly = acting.security?.grants.some(
-    (g) => predefinedRoleByTemplate(g.templateId)?.assignable === false,
-  )
-  if (serviceOnly === true) throw refuse()
   return { ...acting, impersonator: real }
+}
+
+/**
+ * Whether the user is assigned a service-only predefined role (Support User): such an
+ * assignment grants nothing (loadSecurityContext skips it), but it marks a service identity,
+ * which a delegate may not act as.
+ */
+async function holdsServiceOnlyRole(
+  records: EnvironmentRecords,
+  env: EnvironmentId,
+  systemUserId: string,
+): Promise<boolean> {
+  const assigned = await records.queryRecords(
+    env,
+    'systemuserroles',
+    { count: false, select: ['roleid'] },
+    { where: (eb) => eb(eb.ref('systemuserid'), '=', systemUserId), limit: 1000 },
+  )
+  const roleIds = assigned.records.map((r) => String(r['roleid']))
+  if (roleIds.length === 0) return false
+  const roles = await records.queryRecords(
+    env,
+    'role',
+    { count: false, select: ['roletemplateid'] },
+    { where: (eb) => eb(eb.ref('roleid'), 'in', roleIds), limit: 1000 },
+  )
+  return roles.records.some((r) => {
+    const template = r['roletemplateid']
+    return (
+      predefinedRoleByTemplate(typeof template === 'string' ? template : undefined)?.assignable ===
+      false
+    )
+  })
 }
