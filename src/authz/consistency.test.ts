@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { createRecordsFixture, type RecordsFixture } from '../records/internal/records-fixture.ts'
-import { loadWorld, observe, type Outcomes, type World } from './consistency-world.ts'
+import {
+  loadWorld,
+  observe,
+  observeImpersonation,
+  type Outcomes,
+  type World,
+} from './consistency-world.ts'
 import { BASIC, DEEP, GLOBAL, LOCAL, NONE, type Depth } from './privileges.ts'
 
 /**
@@ -348,6 +354,24 @@ describe('authorization consistency: random worlds (fast-check)', () => {
         withFixture((f) => agree(f, world)).then(() => undefined),
       ),
       { numRuns: 50 },
+    )
+  })
+
+  it('impersonation: the intersection of two users, in SQL (whole, paged), per record and by the oracle', async () => {
+    await fc.assert(
+      fc.asyncProperty(worldArbitrary, (world) =>
+        withFixture(async (f) => {
+          const e = envOf(f)
+          const loaded = await loadWorld(e, world)
+          const account = await f.service.getTable(f.env, 'account')
+          const seen = await observeImpersonation(e, world, loaded, account)
+          assert.deepEqual(seen.sql, seen.oracle, 'SQL scope vs oracle')
+          assert.deepEqual(seen.paged, seen.oracle, 'paged SQL scope vs oracle')
+          assert.deepEqual(seen.pagedBranches, seen.oracle, 'paged, with branches, vs oracle')
+          assert.deepEqual(seen.perRecord, seen.oracle, 'per-record check vs oracle')
+        }),
+      ),
+      { numRuns: 25 },
     )
   })
 

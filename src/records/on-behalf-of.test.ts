@@ -124,9 +124,10 @@ describe('createdonbehalfby / modifiedonbehalfby (impersonation)', () => {
         const columns = def.columns.map((c) => c.name)
         assert.deepEqual(columns.slice(-2), ON_BEHALF_OF, t)
         const column = def.columns.find((c) => c.name === 'createdonbehalfby')
-        assert.equal(column?.system, true)
-        assert.equal(column?.required, false)
-        assert.deepEqual(column?.options.targets, ['systemuser'])
+        assert.ok(column !== undefined)
+        assert.equal(column.system, true)
+        assert.equal(column.required, false)
+        assert.deepEqual(column.options.targets, ['systemuser'])
       }
       const id = await g.service.createRecord(
         g.env,

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
+import { resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Strongroom } from '../../src/app.ts'
 import { startServer, type RunningServer } from '../../src/api/start-server.ts'
@@ -306,7 +309,7 @@ describe('impersonation over HTTPS (CallerObjectId, MSCRMCallerID)', () => {
     for (const headers of [
       { MSCRMCallerID: 'not-a-guid' },
       { MSCRMCallerID: '' },
-      { CallerObjectId: `${'a'.repeat(200)}` },
+      { CallerObjectId: 'a'.repeat(200) },
       { CallerObjectId: `${id['bianca'] ?? ''}, ${id['ada'] ?? ''}` },
       { CallerObjectId: objectId['bianca'] ?? '', MSCRMCallerID: id['bianca'] ?? '' },
     ]) {
@@ -415,6 +418,46 @@ describe('impersonation over HTTPS (CallerObjectId, MSCRMCallerID)', () => {
     assert.match(oid, /^[0-9a-f-]{36}$/)
     const who = await call('delegate', 'GET', 'WhoAmI', { headers: { CallerObjectId: oid } })
     assert.equal(who.json['UserId'], id['plain'])
+  })
+
+  it('DynamicsWebApi: impersonate and impersonateAAD request options', async () => {
+    const child = spawn(process.execPath, [resolve('build/tests/helpers/dwa-impersonate.js')], {
+      env: { PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: running.caCertFile ?? '' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.stdin.end(
+      JSON.stringify({
+        serverUrl: `${running.baseUrl}/acme/prod/`,
+        accessToken: token['delegate'],
+        userId: id['bianca'],
+        objectId: objectId['bianca'],
+      }),
+    )
+    const [code] = (await once(child, 'exit')) as [number | null]
+    assert.equal(code, 0, stderr)
+    const out = JSON.parse(stdout) as Record<
+      string,
+      { ok: boolean; value?: unknown; status?: number }
+    >
+    const ok = (name: string): unknown => {
+      const r = out[name]
+      assert.ok(r?.ok === true, `${name}: ${JSON.stringify(r)}`)
+      return r.value
+    }
+    assert.equal((ok('whoAmI') as Row)['UserId'], id['bianca'])
+    assert.equal((ok('whoAmIAad') as Row)['UserId'], id['bianca'])
+    const created = ok('retrieve') as Row
+    assert.equal(created['name'], 'Via DynamicsWebApi')
+    assert.equal(created['_ownerid_value'], id['bianca'])
+    assert.equal(created['_createdby_value'], id['bianca'])
+    assert.equal(created['_createdonbehalfby_value'], id['delegate'])
+    assert.deepEqual(ok('retrieveMultiple'), ["Bianca's", 'By delegate', 'Via DynamicsWebApi'])
+    const refused = out['refused']
+    assert.equal(refused?.ok, false)
+    assert.equal(refused.status, 400)
   })
 
   it('a Delegate role alone impersonating itself is acting as itself', async () => {

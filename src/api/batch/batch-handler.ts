@@ -276,7 +276,7 @@ async function withPartCallers(
   if (callerFor === undefined) return ctx
   const keyOf = (headers: Readonly<Record<string, string | undefined>>): string =>
     JSON.stringify([headers['callerobjectid'] ?? null, headers['mscrmcallerid'] ?? null])
-  const settled = new Map<string, { caller: Caller } | { error: unknown }>()
+  const settled = new Map<string, { caller: Caller } | { error: Error }>()
   const operations = items.flatMap((i) => (i.kind === 'operation' ? [i.operation] : i.operations))
   for (const op of operations) {
     const key = keyOf(op.headers)
@@ -284,7 +284,7 @@ async function withPartCallers(
     try {
       settled.set(key, { caller: await callerFor(op.headers) })
     } catch (error) {
-      settled.set(key, { error })
+      settled.set(key, { error: error instanceof Error ? error : new Error(String(error)) })
     }
   }
   return {
