@@ -40,7 +40,7 @@ describe('parseImpersonation (CallerObjectId, MSCRMCallerID)', () => {
       'not-a-guid',
       `${ID}x`,
       `${ID}, ${ID}`,
-      `${ID.slice(0, 35)}`,
+      ID.slice(0, 35),
       'a'.repeat(100_000),
       `{${ID}`.replace('{', '{{'),
       ['x'],
