@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Caller } from '../authz/caller.ts'
 import type { Environment } from '../control/environments/environment.ts'
+import type { ImpersonationTarget } from '../identity/impersonation-target.ts'
 import type { Principal, TokenVerifier } from '../identity/principal.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
 
@@ -15,6 +16,12 @@ export interface ApiRequestContext {
   readonly environment: Environment
   readonly principal: Principal
   readonly caller: Caller
+  /**
+   * The caller a `$batch` part acts as, from its headers (its own impersonation header, or the
+   * batch's, inherited): the same parsing, checks and caches as the request's own. Absent: a
+   * part acts as `caller`, and one that asks for another user than the batch is refused.
+   */
+  readonly callerFor?: (headers: Readonly<Record<string, string | undefined>>) => Promise<Caller>
   /** https://host:port/<tenant>/<environment>/ */
   readonly environmentUrl: string
   /** <environmentUrl>api/data/<version>/ */
@@ -52,7 +59,15 @@ export type ODataHandler = (ctx: ApiRequestContext, req: ODataRequest) => Promis
 /** What the identity domain gives the API. */
 export interface ApiIdentity {
   readonly verifier: TokenVerifier
-  resolveCaller(environmentId: EnvironmentId, principal: Principal): Promise<Caller>
+  /**
+   * The principal's user in the environment, or with `impersonate` the user it acts as
+   * (docs/authz.md §8). @throws AppError UNAUTHORIZED, FORBIDDEN, IMPERSONATION_TARGET_INVALID
+   */
+  resolveCaller(
+    environmentId: EnvironmentId,
+    principal: Principal,
+    impersonate?: ImpersonationTarget,
+  ): Promise<Caller>
   /** Serves the tenant's built-in OpenID provider (discovery, JWKS, token endpoint). */
   handleOidcRequest?(tenant: string, req: IncomingMessage, res: ServerResponse): Promise<void>
 }

@@ -10,6 +10,7 @@ import { AppError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Random } from '../shared/random.ts'
 import type { Caller } from '../authz/caller.ts'
+import type { ImpersonationTarget } from '../identity/impersonation-target.ts'
 import type { Environment } from '../control/environments/environment.ts'
 import { environmentOfHost, environmentUrl, MAX_TOKEN_LENGTH } from '../identity/index.ts'
 import { Lru } from '../shared/lru.ts'
@@ -18,7 +19,7 @@ import type { TenantId } from '../shared/ids.ts'
 import { API_VERSIONS, type ApiIdentity, type ApiVersion, type ODataHandler } from './context.ts'
 import { StampedCache } from './stamped-cache.ts'
 import { fromFrameworkError, toErrorResponse } from './errors.ts'
-import { refuseImpersonation } from './impersonation.ts'
+import { parseImpersonation } from './impersonation.ts'
 import { parseQueryString } from './query-string.ts'
 import { publicBaseUrl } from './urls.ts'
 import type { ServerCredentials } from './tls/local-ca.ts'
@@ -289,7 +290,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const environmentUrl = environmentUrlOf(tenant, env)
     const token = bearerToken(req.headers.authorization)
-    refuseImpersonation(req.headers)
+    const impersonate = parseImpersonation(req.headers)
     // Everything below reads the control plane or the environment; the stamps say whether a
     // cached answer is still exact (see StampedCache).
     const controlStamp = app.control.stamp()
@@ -319,14 +320,25 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     ensureUsable(app.control, environment)
     const envStamp = app.databases.stamp(environment.id)
-    const callerKey = `${environment.id}\n${principal.issuer}\n${principal.subject}`
     const callerStamp = `${controlStamp}|${envStamp ?? ''}`
-    let caller = envStamp === undefined ? undefined : caches.callers.get(callerKey, callerStamp)
-    if (caller === undefined) {
-      caller = await identity.resolveCaller(environment.id, principal)
-      // Only cached when the stamp was read before the lookup (the handle was open).
-      if (envStamp !== undefined) caches.callers.set(callerKey, callerStamp, caller)
+    // Keyed on the (real, impersonated) pair: impersonation (docs/authz.md §8) resolves the
+    // real caller and the user it acts as, both under the same stamps.
+    const resolveCaller = async (target: ImpersonationTarget | undefined): Promise<Caller> => {
+      const callerKey = [
+        environment.id,
+        principal.issuer,
+        principal.subject,
+        ...(target === undefined ? [] : [target.by, target.id]),
+      ].join('\n')
+      let resolved = envStamp === undefined ? undefined : caches.callers.get(callerKey, callerStamp)
+      if (resolved === undefined) {
+        resolved = await identity.resolveCaller(environment.id, principal, target)
+        // Only cached when the stamp was read before the lookup (the handle was open).
+        if (envStamp !== undefined) caches.callers.set(callerKey, callerStamp, resolved)
+      }
+      return resolved
     }
+    const caller = await resolveCaller(impersonate)
 
     // The raw URL must spell the environment exactly as its canonical URL does (no
     // percent-encoded name), so the OData path is cut at the right place.
@@ -353,6 +365,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         environment,
         principal,
         caller,
+        // A $batch part may name its own user to act as, with the same checks (§8).
+        callerFor: (partHeaders) => resolveCaller(parseImpersonation(partHeaders)),
         environmentUrl,
         webApiUrl: `${environmentUrl}api/data/${version}/`,
         version: version as ApiVersion,

@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   checkDepth,
   editableRole,
@@ -28,7 +28,7 @@ export async function addPrivilegesRole(
     const tx = { records, env: deps.env }
     const role = await editableRole(tx, caller, roleId)
     const known = await knownPrivileges(tx)
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     // On a predefined role, a depth below what its rule gives can only hold once the rule is
     // stored rows: materialise it then (once); otherwise rows add to the rule.
     const template = await templatePrivileges(tx, role.templateId)

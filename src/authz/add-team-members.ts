@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import type { SharingDeps } from './share-support.ts'
 import { memberTeam, membersOf, requireTeamPrivilege } from './team-support.ts'
 
@@ -29,7 +29,7 @@ export async function addTeamMembers(
         deps.env,
         'teammembership',
         { teamid: team, systemuserid: user },
-        { actorId: caller.systemUserId },
+        actorOf(caller),
       )
       added += 1
     }

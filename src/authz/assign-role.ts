@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { predefinedRoleByTemplate } from './predefined-roles.ts'
 import {
   ASSOCIATION,
@@ -46,7 +46,7 @@ export async function assignRole(
     deps.env,
     table,
     { [column]: principal.id, roleid: role.id },
-    { actorId: caller.systemUserId },
+    actorOf(caller),
   )
   return true
 }

@@ -12,4 +12,30 @@ export interface Caller {
    * no teams (securityFromRoleNames).
    */
   readonly security?: SecurityContext
+  /**
+   * The real caller when this request impersonates `systemUserId` (CallerObjectId /
+   * MSCRMCallerID, docs/authz.md §8). Every decision is then the intersection of both users'
+   * rights: record scopes ANDed, privileges and task privileges required of both, a secured
+   * column usable only if both may. `createdonbehalfby` / `modifiedonbehalfby` record it.
+   * Never itself impersonating.
+   */
+  readonly impersonator?: Caller
+}
+
+/** The user acting without impersonation: `caller` without its `impersonator`. */
+export function actingAlone(caller: Caller): Caller {
+  if (caller.impersonator === undefined) return caller
+  const { systemUserId, businessUnitId, roles, security } = caller
+  return { systemUserId, businessUnitId, roles, ...(security === undefined ? {} : { security }) }
+}
+
+/**
+ * What the records layer records as the author of a write (createdby / modifiedby, and, when
+ * impersonating, createdonbehalfby / modifiedonbehalfby: the real caller). Audit (issue #7)
+ * reads `callingUserId` as Dataverse's `audit.callinguserid`.
+ */
+export function actorOf(caller: Caller): { actorId: string; callingUserId?: string } {
+  return caller.impersonator === undefined
+    ? { actorId: caller.systemUserId }
+    : { actorId: caller.systemUserId, callingUserId: caller.impersonator.systemUserId }
 }

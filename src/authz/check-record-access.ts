@@ -1,6 +1,8 @@
 import type { TableDef } from '../records/index.ts'
+import type { Caller } from './caller.ts'
 import { ACCESS_RIGHT_MASK, type Right } from './privileges.ts'
 import type { SecurityContext } from './security-context.ts'
+import { securityFromRoleNames } from './security-from-role-names.ts'
 import { resolveTablePrivilege, type HierarchyReach } from './table-privilege.ts'
 
 /** What the decision reads of one record of a user-owned table. */
@@ -64,4 +66,21 @@ function isWithinHierarchy(
   const unit = facts.businessUnitOfUser(ownerId)
   if (unit === undefined) return false
   return unit === reach.businessUnitId || facts.parentBusinessUnit(unit) === reach.businessUnitId
+}
+
+/**
+ * checkRecordAccess for a caller: when it impersonates, the real caller must pass too (the
+ * intersection, docs/authz.md §8) — the per-record counterpart of rightAccess.
+ */
+export function checkCallerAccess(
+  caller: Caller,
+  table: TableDef,
+  right: Right,
+  record: RecordFacts | undefined,
+  facts: SecurityFacts,
+): boolean {
+  const users = caller.impersonator === undefined ? [caller] : [caller, caller.impersonator]
+  return users.every((u) =>
+    checkRecordAccess(u.security ?? securityFromRoleNames(u), table, right, record, facts),
+  )
 }

@@ -1,7 +1,7 @@
 import type { FilterNode } from '../query/index.ts'
 import type { RecordData, RecordValue, TableDef } from '../records/index.ts'
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actingAlone, type Caller } from './caller.ts'
 import { predefinedRoleByName, SYSTEM_ADMINISTRATOR } from './predefined-roles.ts'
 import { securityFromRoleNames } from './security-from-role-names.ts'
 
@@ -29,6 +29,10 @@ const SYSTEM_ADMINISTRATOR_TEMPLATE = predefinedRoleByName(SYSTEM_ADMINISTRATOR)
  * profile, which grants every permission on every secured column.
  */
 export function isSystemAdministrator(caller: Caller): boolean {
+  // Impersonating, both must be (the intersection, docs/authz.md §8).
+  if (caller.impersonator !== undefined && !isSystemAdministrator(caller.impersonator)) {
+    return false
+  }
   const security = caller.security ?? securityFromRoleNames(caller)
   return security.grants.some((g) => g.templateId === SYSTEM_ADMINISTRATOR_TEMPLATE)
 }
@@ -44,16 +48,22 @@ export const securedColumns = (table: TableDef): string[] =>
  */
 export function columnAccess(caller: Caller, table: TableDef): ColumnAccess | undefined {
   const secured = securedColumns(table)
-  if (secured.length === 0 || isSystemAdministrator(caller)) return undefined
-  const granted = caller.security?.fieldPermissions
+  if (secured.length === 0) return undefined
+  // Impersonating: a column is usable only if both users may (the sets united).
+  const users =
+    caller.impersonator === undefined ? [caller] : [actingAlone(caller), caller.impersonator]
   const unreadable = new Set<string>()
   const noCreate = new Set<string>()
   const noUpdate = new Set<string>()
-  for (const column of secured) {
-    const p = granted?.get(`${table.name}.${column}`)
-    if (p?.read !== true) unreadable.add(column)
-    if (p?.create !== true) noCreate.add(column)
-    if (p?.update !== true) noUpdate.add(column)
+  for (const user of users) {
+    if (isSystemAdministrator(user)) continue
+    const granted = user.security?.fieldPermissions
+    for (const column of secured) {
+      const p = granted?.get(`${table.name}.${column}`)
+      if (p?.read !== true) unreadable.add(column)
+      if (p?.create !== true) noCreate.add(column)
+      if (p?.update !== true) noUpdate.add(column)
+    }
   }
   if (unreadable.size === 0 && noCreate.size === 0 && noUpdate.size === 0) return undefined
   return { table: table.name, unreadable, noCreate, noUpdate }

@@ -3,7 +3,8 @@ import type { AddColumnInput, RecordOperations, RecordScope, TableDef } from '..
 import type { EnvironmentId } from '../shared/ids.ts'
 import { AppError } from '../shared/errors.ts'
 import { buildRecordScope, type ScopeForm } from './build-record-scope.ts'
-import { checkRecordAccess, type SecurityFacts } from './check-record-access.ts'
+import type { Caller } from './caller.ts'
+import { checkCallerAccess, checkRecordAccess, type SecurityFacts } from './check-record-access.ts'
 import { loadSecurityContext } from './load-security-context.ts'
 import { securityRowsOf } from './security-rows.ts'
 import {
@@ -407,6 +408,144 @@ export async function observe(
     pagedNarrow: pagedOut.narrow,
     pagedBroad: pagedOut.broad,
   }
+}
+
+/** What each impersonation pair may access, observed three ways (see observeImpersonation). */
+export interface ImpersonationOutcomes {
+  readonly sql: Outcomes
+  /** The same scope paged two rows at a time (the intersection keeps the branches). */
+  readonly paged: Outcomes
+  /**
+   * Paged again with both users' business unit statistics left out, so every caller with a
+   * Business Unit or Parent: Child term is taken as narrow and its scope has branches.
+   */
+  readonly pagedBranches: Outcomes
+  readonly perRecord: Outcomes
+  readonly oracle: Outcomes
+}
+
+/**
+ * Impersonation (docs/authz.md §8): for every ordered pair of distinct users, the first acting
+ * with the second as the real caller (`impersonator`), the records each right reaches through
+ * recordAccess's SQL (whole and paged), through checkCallerAccess per record, and by the
+ * oracle: both must hold the privilege, and a record must be allowed to both. Keyed
+ * `<acting> for <real>`.
+ */
+export async function observeImpersonation(
+  e: Env,
+  world: World,
+  loaded: LoadedWorld,
+  account: TableDef,
+): Promise<ImpersonationOutcomes> {
+  const out: ImpersonationOutcomes = {
+    sql: {},
+    paged: {},
+    pagedBranches: {},
+    perRecord: {},
+    oracle: {},
+  }
+  const rows = await e.records.queryRecords(
+    e.env,
+    'account',
+    { count: false, select: ['accountid', 'ownerid', 'owningbusinessunit'] },
+    { limit: 100_000 },
+  )
+  const facts = worldFacts(world, loaded)
+  const nameOf = (v: unknown) => loaded.name.get(String(v)) ?? String(v)
+  const callers = new Map<string, Caller>()
+  for (const user of world.users) {
+    const userId = loaded.id.get(user.name) ?? ''
+    const businessUnitId = loaded.id.get(user.bu) ?? ''
+    const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
+      systemUserId: userId,
+      businessUnitId,
+    })
+    callers.set(user.name, { systemUserId: userId, businessUnitId, roles: [], security })
+  }
+  for (const [acting, actingCaller] of callers) {
+    for (const [real, realCaller] of callers) {
+      if (acting === real) continue
+      const key = `${acting} for ${real}`
+      const caller: Caller = { ...actingCaller, impersonator: realCaller }
+      const narrow = (c: Caller): Caller => {
+        if (c.security === undefined) return c
+        const security = { ...c.security }
+        delete security.businessUnits
+        return { ...c, security }
+      }
+      const branched: Caller = { ...narrow(actingCaller), impersonator: narrow(realCaller) }
+      for (const o of [out.sql, out.paged, out.pagedBranches, out.perRecord, out.oracle]) {
+        o[key] = { Read: [], Write: [] }
+      }
+      for (const right of ['Read', 'Write'] as const) {
+        const set = (o: Outcomes, v: readonly string[] | 'forbidden') => {
+          ;(o[key] as Record<CheckedRight, readonly string[] | 'forbidden'>)[right] = v
+        }
+        let scope: RecordScope | undefined
+        let forbidden = false
+        try {
+          scope = recordAccess(caller, account, OPERATION[right])
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'FORBIDDEN')) throw err
+          forbidden = true
+        }
+        if (forbidden) {
+          set(out.sql, 'forbidden')
+          set(out.paged, 'forbidden')
+          set(out.pagedBranches, 'forbidden')
+        } else {
+          const b = recordAccess(branched, account, OPERATION[right])
+          set(out.pagedBranches, (await pageThrough(e, account, b)).map(nameOf).sort())
+          const r = await e.records.queryRecords(
+            e.env,
+            'account',
+            { count: false, select: ['accountid'] },
+            { ...(scope === undefined ? {} : { scope }), limit: 100_000 },
+          )
+          set(out.sql, r.records.map((x) => nameOf(x['accountid'])).sort())
+          set(out.paged, (await pageThrough(e, account, scope)).map(nameOf).sort())
+        }
+        const both = [actingCaller, realCaller].every(
+          (c) => c.security && resolveTablePrivilege(c.security, account, right) !== undefined,
+        )
+        set(
+          out.perRecord,
+          both
+            ? rows.records
+                .filter((r) =>
+                  checkCallerAccess(
+                    caller,
+                    account,
+                    right,
+                    {
+                      id: String(r['accountid']),
+                      ownerId: String(r['ownerid']),
+                      owningBusinessUnitId: String(r['owningbusinessunit']),
+                    },
+                    facts,
+                  ),
+                )
+                .map((r) => nameOf(r['accountid']))
+                .sort()
+            : 'forbidden',
+        )
+        set(
+          out.oracle,
+          oracleHasPrivilege(world, acting, right) && oracleHasPrivilege(world, real, right)
+            ? world.records
+                .filter(
+                  (rec) =>
+                    oracleAllows(world, acting, right, rec.name) &&
+                    oracleAllows(world, real, right, rec.name),
+                )
+                .map((rec) => rec.name)
+                .sort()
+            : 'forbidden',
+        )
+      }
+    }
+  }
+  return out
 }
 
 /**

@@ -5,6 +5,7 @@ import { createRecordsFixture, type RecordsFixture } from '../records/internal/r
 import {
   loadWorld,
   observe,
+  observeImpersonation,
   worldHierarchyValues,
   type Outcomes,
   type World,
@@ -658,6 +659,24 @@ describe('authorization consistency: random worlds (fast-check)', () => {
           assert.deepEqual(seen.narrow, seen.oracle)
           assert.deepEqual(seen.broad, seen.oracle)
           assert.deepEqual(seen.pagedNarrow, seen.oracle)
+        }),
+      ),
+      { numRuns: 25 },
+    )
+  })
+
+  it('impersonation: the intersection of two users, in SQL (whole, paged), per record and by the oracle', async () => {
+    await fc.assert(
+      fc.asyncProperty(worldArbitrary, (world) =>
+        withFixture(async (f) => {
+          const e = envOf(f)
+          const loaded = await loadWorld(e, world)
+          const account = await f.service.getTable(f.env, 'account')
+          const seen = await observeImpersonation(e, world, loaded, account)
+          assert.deepEqual(seen.sql, seen.oracle, 'SQL scope vs oracle')
+          assert.deepEqual(seen.paged, seen.oracle, 'paged SQL scope vs oracle')
+          assert.deepEqual(seen.pagedBranches, seen.oracle, 'paged, with branches, vs oracle')
+          assert.deepEqual(seen.perRecord, seen.oracle, 'per-record check vs oracle')
         }),
       ),
       { numRuns: 25 },

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { requireUnitPrivilege, unitOf, units } from './business-unit-support.ts'
 import type { SharingDeps } from './share-support.ts'
 
@@ -24,7 +24,7 @@ export async function createBusinessUnit(
   }
   return deps.records.transaction(deps.env, async (records) => {
     const parent = unitOf(await units({ records, env: deps.env }), input.parentId)
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     const id = await records.createRecord(
       deps.env,
       'businessunit',

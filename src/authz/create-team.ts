@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import type { SharingDeps } from './share-support.ts'
 import { requireTeamPrivilege } from './team-support.ts'
 
@@ -24,6 +24,6 @@ export async function createTeam(
     deps.env,
     'team',
     { name: input.name, teamtype: 0, businessunitid: input.businessUnitId, isdefault: false },
-    { actorId: caller.systemUserId },
+    actorOf(caller),
   )
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { requireUnitPrivilege, unitOf, units } from './business-unit-support.ts'
 import { SECURITY_ROWS_LIMIT } from './security-rows.ts'
 import type { SharingDeps } from './share-support.ts'
@@ -45,7 +45,7 @@ export async function deleteBusinessUnit(
         `The business unit '${unit.name}' still has ${String(children)} child unit(s), ${String(users)} user(s) and ${String(others)} team(s) besides its default team; move or delete them first.`,
       )
     }
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     for (const team of defaults) {
       await records.deleteRecord(deps.env, 'team', String(team['teamid']), actor)
     }

@@ -1,4 +1,4 @@
-export type { Caller } from './caller.ts'
+export { actingAlone, actorOf, type Caller } from './caller.ts'
 export { BASIC_USER, recordAccess, SYSTEM_ADMINISTRATOR } from './record-access.ts'
 export type {
   SecurityContext,
@@ -29,9 +29,14 @@ export {
   type Right,
 } from './privileges.ts'
 export { resolveTablePrivilege, type TablePrivilege } from './table-privilege.ts'
-export { checkRecordAccess, type RecordFacts, type SecurityFacts } from './check-record-access.ts'
+export {
+  checkCallerAccess,
+  checkRecordAccess,
+  type RecordFacts,
+  type SecurityFacts,
+} from './check-record-access.ts'
 export { securityRowsOf, type RecordQueries } from './security-rows.ts'
-export { accessDenied, rightAccess } from './record-access.ts'
+export { accessDenied, intersectScopes, rightAccess } from './record-access.ts'
 export {
   changeRights,
   OWNER_COLUMN,
@@ -47,7 +52,7 @@ export {
 } from './retrieve-principal-access.ts'
 export { retrieveSharedPrincipalsAndAccess } from './retrieve-shared-principals-and-access.ts'
 export type { PrincipalAccess, PrincipalType, SharingDeps } from './share-support.ts'
-export { hasTaskPrivilege } from './has-task-privilege.ts'
+export { hasTaskPrivilege, requireTaskPrivilege } from './has-task-privilege.ts'
 export {
   HIERARCHY_SETTING_COLUMNS,
   requireHierarchySettingsPrivilege,

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { CYCLE_MESSAGE, requireUnitPrivilege, unitOf, units } from './business-unit-support.ts'
 import type { SharingDeps } from './share-support.ts'
 
@@ -34,7 +34,7 @@ export async function moveBusinessUnit(
       'businessunit',
       unit.id,
       { parentbusinessunitid: parentId.toLowerCase() },
-      { actorId: caller.systemUserId },
+      actorOf(caller),
     )
   })
 }

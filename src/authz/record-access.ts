@@ -78,8 +78,39 @@ export function rightAccess(
   table: TableDef,
   right: Right,
 ): RecordScope | undefined {
+  // Impersonation (docs/authz.md §8): the real caller must hold the privilege too (checked
+  // first, so the error names whoever lacks it), and only rows both may touch are in scope.
+  const real =
+    caller.impersonator === undefined ? undefined : ownAccess(caller.impersonator, table, right)
+  const own = ownAccess(caller, table, right)
+  return caller.impersonator === undefined ? own : intersectScopes(own, real)
+}
+
+function ownAccess(caller: Caller, table: TableDef, right: Right): RecordScope | undefined {
   const security = caller.security ?? securityFromRoleNames(caller)
   const privilege = resolveTablePrivilege(security, table, right)
   if (privilege === undefined) throw privilegeDenied(caller.systemUserId, right, table)
   return buildRecordScope(privilege, table, right)
+}
+
+/**
+ * The rows in both scopes (undefined: every row): the predicates ANDed in the same statement.
+ * A scope's branches stay branches (each ANDed with the other scope), so an ordered, limited
+ * query still walks one index per term (docs/authz.md §5).
+ */
+export function intersectScopes(
+  a: RecordScope | undefined,
+  b: RecordScope | undefined,
+): RecordScope | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  const [walked, other] = a.branches === undefined && b.branches !== undefined ? [b, a] : [a, b]
+  const where: RecordScope['where'] = (eb, t) => eb.and([a.where(eb, t), b.where(eb, t)])
+  const branches = walked.branches
+  return branches === undefined
+    ? { where }
+    : {
+        where,
+        branches: (eb, t) => branches(eb, t).map((arm) => eb.and([arm, other.where(eb, t)])),
+      }
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   editableRole,
   knownPrivileges,
@@ -29,7 +29,7 @@ export async function removePrivilegeRole(
       throw new AppError('RECORD_NOT_FOUND', `The role does not hold ${p.name} (stored).`)
     }
     await records.deleteRecord(deps.env, 'roleprivileges', row.rowId, {
-      actorId: caller.systemUserId,
+      ...actorOf(caller),
     })
   })
 }

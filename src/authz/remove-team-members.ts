@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import type { SharingDeps } from './share-support.ts'
 import { memberTeam, membersOf, requireTeamPrivilege } from './team-support.ts'
 
@@ -25,7 +25,7 @@ export async function removeTeamMembers(
       const membership = members.get(user)
       if (membership === undefined) continue
       await records.deleteRecord(deps.env, 'teammembership', membership, {
-        actorId: caller.systemUserId,
+        ...actorOf(caller),
       })
       removed += 1
     }

@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   checkDepth,
   editableRole,
@@ -33,7 +33,7 @@ export async function replacePrivilegesRole(
         'role',
         role.id,
         { roletemplateid: null },
-        { actorId: caller.systemUserId },
+        actorOf(caller),
       )
     }
     const known = await knownPrivileges(tx)
@@ -42,7 +42,7 @@ export async function replacePrivilegesRole(
       const p = privilegeOf(known, privilege)
       wanted.set(p.id, checkDepth(p, depth))
     }
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     for (const [privilegeId, row] of await storedPrivileges(tx, role.id)) {
       const depth = wanted.get(privilegeId)
       if (depth === undefined) {

@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { requireRights, shareableTable, sharesOf, type SharingDeps } from './share-support.ts'
 
 /**
@@ -20,7 +20,7 @@ export async function revokeAccess(
     const tx = { records, env: deps.env }
     const table = await shareableTable(tx, tableName)
     await requireRights(tx, caller, table, recordId, ['Share'])
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     for (const share of await sharesOf(tx, table, recordId, principalId)) {
       if (share.inheritedAccessMask === 0) {
         await records.deleteRecord(deps.env, 'principalobjectaccess', share.id, actor)

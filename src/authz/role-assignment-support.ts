@@ -1,8 +1,6 @@
-import { AppError } from '../shared/errors.ts'
 import type { Caller } from './caller.ts'
-import { hasTaskPrivilege } from './has-task-privilege.ts'
+import { requireTaskPrivilege } from './has-task-privilege.ts'
 import { predefinedRoleByTemplate, SYSTEM_ADMINISTRATOR } from './predefined-roles.ts'
-import { securityFromRoleNames } from './security-from-role-names.ts'
 import { SECURITY_ROWS_LIMIT } from './security-rows.ts'
 import type { SharingDeps } from './share-support.ts'
 
@@ -27,13 +25,7 @@ export interface Assignment {
 
 /** @throws AppError FORBIDDEN unless the caller holds prvAssignRole (dataverse-spec §3). */
 export function requireAssignRole(caller: Caller): void {
-  const security = caller.security ?? securityFromRoleNames(caller)
-  if (!hasTaskPrivilege(security, 'prvAssignRole')) {
-    throw new AppError(
-      'FORBIDDEN',
-      `Principal user (Id=${caller.systemUserId}) is missing prvAssignRole privilege.`,
-    )
-  }
+  requireTaskPrivilege(caller, 'prvAssignRole')
 }
 
 /** The role record (name, template). @throws AppError RECORD_NOT_FOUND, VALIDATION */

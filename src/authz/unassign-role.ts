@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   ASSOCIATION,
   assignments,
@@ -41,7 +41,7 @@ export async function unassignRole(
     }
     if (isSystemAdministrator(role.templateId)) await keepOneAdministrator(tx, principal, held)
     await records.deleteRecord(deps.env, ASSOCIATION[principal.kind].table, held.id, {
-      actorId: caller.systemUserId,
+      ...actorOf(caller),
     })
   })
 }

@@ -1,6 +1,6 @@
 import type { RecordData, RecordOperations, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
-import type { Caller } from './caller.ts'
+import { actingAlone, type Caller } from './caller.ts'
 import {
   columnAccess,
   filterColumns,
@@ -42,6 +42,12 @@ export function withColumnSecurity<T extends ColumnSecuredOperations>(
   records: T,
   caller: Caller,
 ): T {
+  // Impersonation (docs/authz.md §8): both users' column security, one inside the other, so
+  // a value is seen only if both may read it (each with its own profiles and column shares),
+  // and a filter, sort, key or write passes only if both may.
+  if (caller.impersonator !== undefined) {
+    return withColumnSecurity(withColumnSecurity(records, caller.impersonator), actingAlone(caller))
+  }
   // System Administrators reach every secured column: no per-call catalog read for them.
   if (isSystemAdministrator(caller)) return records
   const accessOf = async (

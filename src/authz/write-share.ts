@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import {
   requirePrincipal,
   requireRights,
@@ -32,7 +32,7 @@ export async function writeShare(
     await requireRights(tx, caller, table, recordId, ['Share', ...rights])
     await requirePrincipal(tx, access)
     const [existing] = await sharesOf(tx, table, recordId, access.principalId)
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     if (existing === undefined) {
       await records.createRecord(
         deps.env,

@@ -19,8 +19,8 @@ const INPUT = z.strictObject({
 /**
  * Creates an application user (server-to-server): an OAuth client of the tenant's built-in
  * provider, registered for one environment, and its systemuser in that environment
- * (`applicationid` = client id, `accessmode` Non-interactive, root business unit) holding
- * `role`. The client secret is returned here only; the control plane keeps its scrypt hash.
+ * (`applicationid` = client id, a fresh `azureactivedirectoryobjectid`, `accessmode`
+ * Non-interactive, root business unit) holding `role`. The client secret is returned here only; the control plane keeps its scrypt hash.
  *
  * @throws AppError VALIDATION (input, or a role the environment doesn't have),
  *   TENANT_NOT_FOUND, ENVIRONMENT_NOT_FOUND, ENVIRONMENT_LOCKED, ENVIRONMENT_UNAVAILABLE
@@ -70,6 +70,9 @@ export async function createApplicationUser(
     {
       fullname: name,
       applicationid: clientId,
+      // Entra gives an application user its service principal's object id; ours is minted
+      // here, so the user can be impersonated by CallerObjectId too (docs/authz.md §8).
+      azureactivedirectoryobjectid: ctx.random.uuid().toLowerCase(),
       accessmode: NON_INTERACTIVE,
       businessunitid: ids.businessUnitId,
       isdisabled: false,

@@ -10,7 +10,9 @@ import { handleOidcRequest } from './handle-oidc-request.ts'
 import type { IdentityContext } from './identity-context.ts'
 import { listApplicationUsers } from './list-application-users.ts'
 import type { Principal, TokenVerifier } from './principal.ts'
+import type { ImpersonationTarget } from './impersonation-target.ts'
 import { resolveCaller } from './resolve-caller.ts'
+import { resolveImpersonatedCaller } from './resolve-impersonated-caller.ts'
 import type { IdentityServiceOptions } from './types.ts'
 import { environmentUrl, issuerUrl } from './urls.ts'
 import { CLOCK_TOLERANCE_SECONDS, createTokenVerifier } from './verify-access-token.ts'
@@ -29,8 +31,16 @@ export interface IdentityService {
   handleOidcRequest(tenantName: string, req: IncomingMessage, res: ServerResponse): Promise<void>
   /** Verifies bearer tokens of a tenant's trusted issuers (see TokenVerifier). */
   readonly verifier: TokenVerifier
-  /** Maps a verified principal to its systemuser in `env`. @throws AppError UNAUTHORIZED */
-  resolveCaller(env: EnvironmentId, principal: Principal): Promise<Caller>
+  /**
+   * Maps a verified principal to its systemuser in `env`; with `impersonate`, to the user it
+   * names, acting for the principal's user (resolveImpersonatedCaller, docs/authz.md §8).
+   * @throws AppError UNAUTHORIZED, FORBIDDEN, IMPERSONATION_TARGET_INVALID
+   */
+  resolveCaller(
+    env: EnvironmentId,
+    principal: Principal,
+    impersonate?: ImpersonationTarget,
+  ): Promise<Caller>
   createApplicationUser(input: {
     tenant: string
     environment: string
@@ -140,7 +150,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       await handleOidcRequest(provider, publicUrl, tenant.name, req, res)
     },
     verifier,
-    async resolveCaller(env, principal) {
+    async resolveCaller(env, principal, impersonate) {
       // Reused while the environment's security version is unchanged (docs/authz.md §7): a
       // record write elsewhere doesn't cost a re-resolution, a role or team change does.
       const version = await options.records.readSecurityVersion(env)
@@ -153,11 +163,20 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         principal.subject,
         principal.clientId,
       ].join('\n')
-      const hit = callers.get(key)
-      if (hit !== undefined && hit.version === version) return hit.caller
-      const caller = await resolveCaller(options.records, env, principal)
-      callers.set(key, { version, caller })
-      return caller
+      const cached = async (k: string, resolve: () => Promise<Caller>): Promise<Caller> => {
+        const hit = callers.get(k)
+        if (hit !== undefined && hit.version === version) return hit.caller
+        const caller = await resolve()
+        callers.set(k, { version, caller })
+        return caller
+      }
+      const real = await cached(key, () => resolveCaller(options.records, env, principal))
+      if (impersonate === undefined) return real
+      // Keyed on the (real, impersonated) pair, under the same version: a role, team or user
+      // change of either re-resolves both on the next request.
+      return cached(`${key}\n${impersonate.by}\n${impersonate.id}`, () =>
+        resolveImpersonatedCaller(options.records, env, real, impersonate),
+      )
     },
     createApplicationUser: (input) => createApplicationUser(ctx, input),
     listApplicationUsers: (input) => listApplicationUsers(ctx, input),

@@ -41,12 +41,22 @@ export async function resolveCaller(
   if (user === undefined || users.records.length !== 1 || user['isdisabled'] === true) {
     throw refuse()
   }
-  const systemUserId = String(user['systemuserid'])
-  const businessUnitId = String(user['businessunitid'])
-  // The security context (teams, role grants) is read as the system; docs/authz.md §4.
+  return loadCaller(records, env, String(user['systemuserid']), String(user['businessunitid']))
+}
+
+/**
+ * The Caller of a known user: its security context (teams, role grants; docs/authz.md §4) and
+ * field permissions (§13), read as the system.
+ */
+export async function loadCaller(
+  records: EnvironmentRecords,
+  env: EnvironmentId,
+  systemUserId: string,
+  businessUnitId: string,
+): Promise<Caller> {
   const rows = securityRowsOf(records, env)
   const { security, roleNames } = await loadSecurityContext(rows, { systemUserId, businessUnitId })
-  // Column security: the field permissions of the user's and its teams' profiles (§12).
+  // Column security: the field permissions of the user's and its teams' profiles.
   const teamIds = security.teams.map((t) => t.teamId)
   const fieldPermissions = await loadFieldPermissions(rows, systemUserId, teamIds)
   return {

@@ -21,6 +21,11 @@ import { parentalColumns, recomputeInheritedShares } from './internal/share-casc
 export interface CreateRecordOptions {
   /** The systemuser creating the record: createdby, modifiedby and the default owner. */
   readonly actorId: string
+  /**
+   * The real caller when `actorId` is impersonated (docs/authz.md §8): createdonbehalfby and
+   * modifiedonbehalfby. Absent: both null.
+   */
+  readonly callingUserId?: string
   readonly scope?: RecordScope
 }
 
@@ -67,6 +72,11 @@ export async function createRecord(
     row.set('modifiedon', now)
     row.set('createdby', actor)
     row.set('modifiedby', actor)
+    if (options.callingUserId !== undefined && hasOnBehalfOf(table)) {
+      const calling = await checkActor(trx, catalog, options.callingUserId)
+      row.set('createdonbehalfby', calling)
+      row.set('modifiedonbehalfby', calling)
+    }
     row.set('versionnumber', await nextVersion(trx))
     await sealRow(ctx, table, row, id)
     await insertRow(trx, table, row)
@@ -126,3 +136,7 @@ export async function businessUnitOf(
   }
   return requireEnvSetting(trx, 'root_business_unit_id')
 }
+
+/** Whether the table has createdonbehalfby / modifiedonbehalfby (every table since schema 7). */
+export const hasOnBehalfOf = (table: TableDef): boolean =>
+  table.columns.some((c) => c.name === 'modifiedonbehalfby')

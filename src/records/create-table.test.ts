@@ -56,6 +56,8 @@ describe('createTable and addColumn', () => {
         'createdby',
         'modifiedon',
         'modifiedby',
+        'createdonbehalfby',
+        'modifiedonbehalfby',
         'ownerid',
         'owningbusinessunit',
         'statecode',

@@ -2,6 +2,7 @@ import { AppError } from '../shared/errors.ts'
 import { parseGuid } from '../shared/ids.ts'
 import type { EnvDb } from '../storage/index.ts'
 import { checkActor } from './internal/actor.ts'
+import { hasOnBehalfOf } from './create-record.ts'
 import { nowText, type RecordsContext } from './internal/context.ts'
 import { nextVersion } from './internal/next-version.ts'
 import { writeTransaction } from './internal/write-transaction.ts'
@@ -16,6 +17,8 @@ import { cascadeRuleOf, recomputeInheritedShares } from './internal/share-cascad
 export interface DeleteRecordOptions {
   /** The systemuser deleting: modifiedby of records whose lookups are cleared. */
   readonly actorId: string
+  /** The real caller when `actorId` is impersonated: modifiedonbehalfby of those records. */
+  readonly callingUserId?: string
   /** Optimistic concurrency: the versionnumber the client read (If-Match). */
   readonly ifVersion?: number | string | bigint
   readonly scope?: RecordScope
@@ -64,6 +67,10 @@ export async function deleteRecord(
     const currentVersion = toBigint(current['versionnumber'])
     if (expected !== undefined && expected !== currentVersion) throw mismatch()
     const actor = await checkActor(trx, catalog, options.actorId)
+    const calling =
+      options.callingUserId === undefined
+        ? null
+        : await checkActor(trx, catalog, options.callingUserId)
     const references = referencesTo(catalog, table)
     for (const [t, c] of references) {
       if (c.options.onDelete === 'restrict' && (await isReferenced(trx, table, recordId, t, c))) {
@@ -76,7 +83,15 @@ export async function deleteRecord(
     const unlinked: [TableDef, string][] = []
     for (const [t, c] of references) {
       if (c.options.onDelete !== 'restrict') {
-        const ids = await removeLinks(trx, table, recordId, t, c, actor, nowText(ctx.clock))
+        const ids = await removeLinks(
+          trx,
+          table,
+          recordId,
+          t,
+          c,
+          { actor, calling },
+          nowText(ctx.clock),
+        )
         if (cascadeRuleOf(t, c, 'share') !== 'none')
           unlinked.push(...ids.map((i) => [t, i] as [TableDef, string]))
       }
@@ -133,7 +148,7 @@ async function removeLinks(
   id: string,
   t: TableDef,
   c: ColumnDef,
-  actor: string,
+  by: { readonly actor: string; readonly calling: string | null },
   now: string,
 ): Promise<string[]> {
   const rows = await referencing(trx, table, id, t, c).execute()
@@ -144,7 +159,8 @@ async function removeLinks(
       .set({
         [c.name]: null,
         modifiedon: now,
-        modifiedby: actor,
+        modifiedby: by.actor,
+        ...(hasOnBehalfOf(t) ? { modifiedonbehalfby: by.calling } : {}),
         versionnumber: await nextVersion(trx),
       })
       .where(t.primaryIdColumn, '=', String(row[t.primaryIdColumn]))

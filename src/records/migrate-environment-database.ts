@@ -16,6 +16,7 @@ import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { writeColumn, writeTable } from './internal/table-ddl.ts'
 import type { ColumnDef, TableDef } from './model.ts'
 import { seedRow } from './provision-environment.ts'
+import { onBehalfOfColumns } from './system-columns.ts'
 import {
   DEFAULT_HIERARCHY_SETTINGS,
   hierarchySettingsColumns,
@@ -28,7 +29,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 8
+export const SCHEMA_VERSION = 9
 
 interface Migration {
   readonly version: number
@@ -146,6 +147,12 @@ const MIGRATIONS: readonly Migration[] = [
     version: 8,
     up: migrateSharingCatalog,
   },
+  {
+    // Version 9: createdonbehalfby / modifiedonbehalfby on every table (impersonation, issue
+    // #5, docs/authz.md §8).
+    version: 9,
+    up: migrateOnBehalfOfColumns,
+  },
 ]
 
 /**
@@ -183,6 +190,50 @@ async function migrateHierarchySecurity(trx: EnvDb): Promise<void> {
     .where('enablehierarchicalsecuritymodel', 'is', null)
     .execute()
   await installHierarchySchema(trx)
+}
+
+/**
+ * Version 9: adds the impersonation system lookups `createdonbehalfby` and
+ * `modifiedonbehalfby` (→ systemuser, restrict, nullable: null for every existing record) to
+ * every table that lacks them, after its last column. Tables created afterwards get them from
+ * systemColumns. Idempotent (each table's columns are checked first).
+ */
+async function migrateOnBehalfOfColumns(trx: EnvDb): Promise<void> {
+  const columns = await trx
+    .selectFrom('_columns')
+    .select(['table_name', 'name', 'ordinal'])
+    .execute()
+  const tables = new Map<string, { names: Set<string>; ordinal: number }>()
+  for (const c of columns) {
+    const name = String(c['table_name'])
+    const entry = tables.get(name) ?? { names: new Set<string>(), ordinal: 0 }
+    entry.names.add(String(c['name']))
+    entry.ordinal = Math.max(entry.ordinal, Number(c['ordinal']))
+    tables.set(name, entry)
+  }
+  for (const [table, entry] of tables) {
+    let ordinal = entry.ordinal
+    for (const column of onBehalfOfColumns()) {
+      if (entry.names.has(column.name)) continue
+      ordinal += 1
+      // Names come from the catalog (validated logical names) and onBehalfOfColumns.
+      await trx.schema.alterTable(table).addColumn(column.name, 'text').execute()
+      await trx
+        .insertInto('_columns')
+        .values({
+          table_name: table,
+          name: column.name,
+          type: column.type,
+          display_name: column.displayName,
+          required: 0,
+          system: 1,
+          primary_role: null,
+          options: JSON.stringify(column.options),
+          ordinal,
+        })
+        .execute()
+    }
+  }
 }
 
 /**

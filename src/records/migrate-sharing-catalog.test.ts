@@ -13,8 +13,8 @@ describe('schema migration: organization.sharetopreviousowneronassign and the pr
       })
       assert.equal(fresh['sharetopreviousowneronassign'], false)
       await g.databases.use(g.env, async (db) => {
-        // Turn the file back into what the previous version provisioned (this migration is
-        // the last one on this branch; renumbered at merge with the rest).
+        // Turn the file back into what version 7 provisioned (this migration is version 8; the
+        // later ones are idempotent and run again).
         await sql`alter table organization drop column sharetopreviousowneronassign`.execute(db)
         await db
           .deleteFrom('_columns')
@@ -24,10 +24,11 @@ describe('schema migration: organization.sharetopreviousowneronassign and the pr
         await sql`drop table privilege`.execute(db)
         await db.deleteFrom('_columns').where('table_name', '=', 'privilege').execute()
         await db.deleteFrom('_tables').where('name', '=', 'privilege').execute()
-        // eslint-disable-next-line no-restricted-syntax -- integer constant
-        await sql`pragma user_version = ${sql.lit(SCHEMA_VERSION - 1)}`.execute(db)
+        await sql`pragma user_version = 7`.execute(db)
         await migrateEnvironmentDatabase(db)
         await migrateEnvironmentDatabase(db)
+        const { rows } = await sql<{ user_version: bigint }>`pragma user_version`.execute(db)
+        assert.equal(rows[0]?.user_version, BigInt(SCHEMA_VERSION))
       })
       const table = await g.service.getTable(g.env, 'organization')
       assert.equal(

@@ -7,6 +7,8 @@ export const COMMON_SYSTEM_COLUMNS = [
   'createdby',
   'modifiedon',
   'modifiedby',
+  'createdonbehalfby',
+  'modifiedonbehalfby',
   'statecode',
   'statuscode',
   'versionnumber',
@@ -54,6 +56,7 @@ export function systemColumns(ownership: OwnershipType): ColumnDef[] {
     column('createdby', 'lookup', 'Created By', { targets: ['systemuser'], ...restrict }, sys),
     column('modifiedon', 'datetime', 'Modified On', { format: 'datetime' }, sys),
     column('modifiedby', 'lookup', 'Modified By', { targets: ['systemuser'], ...restrict }, sys),
+    ...onBehalfOfColumns(),
   ]
   if (ownership === 'user') {
     columns.push(
@@ -73,4 +76,18 @@ export function systemColumns(ownership: OwnershipType): ColumnDef[] {
     column('versionnumber', 'bigint', 'Version Number', {}, sys),
   )
   return columns
+}
+
+/**
+ * `createdonbehalfby` / `modifiedonbehalfby`: the real caller when a record was created or last
+ * modified by a user impersonating `createdby` / `modifiedby` (dataverse-spec §3
+ * Impersonation), null otherwise. Every table has them (schema version 7 added them to the
+ * tables that existed before).
+ */
+export function onBehalfOfColumns(): ColumnDef[] {
+  const restrict = { targets: ['systemuser'], onDelete: 'restrict' } as const
+  return [
+    column('createdonbehalfby', 'lookup', 'Created By (Delegate)', restrict, { system: true }),
+    column('modifiedonbehalfby', 'lookup', 'Modified By (Delegate)', restrict, { system: true }),
+  ]
 }

@@ -4,7 +4,7 @@ import { sealRow } from './cells/seal-row.ts'
 import { checkActor } from './internal/actor.ts'
 import { checkLookups } from './internal/check-lookups.ts'
 import { recordInvalid } from './internal/record-invalid.ts'
-import { businessUnitOf } from './create-record.ts'
+import { businessUnitOf, hasOnBehalfOf } from './create-record.ts'
 import { composeFullName, needsNameParts } from './internal/compose-full-name.ts'
 import { nowText, type RecordsContext } from './internal/context.ts'
 import { encodeRecord } from './internal/encode-record.ts'
@@ -27,6 +27,8 @@ import {
 export interface UpdateRecordOptions {
   /** The systemuser making the change: modifiedby. */
   readonly actorId: string
+  /** The real caller when `actorId` is impersonated: modifiedonbehalfby (else null). */
+  readonly callingUserId?: string
   /** Optimistic concurrency: the versionnumber the client read (If-Match). */
   readonly ifVersion?: number | string | bigint
   readonly scope?: RecordScope
@@ -82,6 +84,13 @@ export async function updateRecord(
     const version = await nextVersion(trx)
     row.set('modifiedon', nowText(ctx.clock))
     row.set('modifiedby', actor)
+    if (hasOnBehalfOf(table)) {
+      const calling = options.callingUserId
+      row.set(
+        'modifiedonbehalfby',
+        calling === undefined ? null : await checkActor(trx, catalog, calling),
+      )
+    }
     row.set('versionnumber', version)
     await sealRow(ctx, table, row, recordId)
     const result = await trx

@@ -580,6 +580,26 @@ export const ERRORS = {
     action:
       'Leave the column out, or ask an administrator for a field security profile or a column share that grants Update.',
   },
+  IMPERSONATION_HEADER_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'A CallerObjectId or MSCRMCallerID header (impersonation) is not one GUID, or a request (or $batch part) sends both.',
+    action:
+      'Send one of the two headers with the Entra object id (CallerObjectId) or the systemuserid (MSCRMCallerID) of the user to act as.',
+  },
+  IMPERSONATION_TARGET_INVALID: {
+    kind: 'validation',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      "The user an impersonation header names can't be impersonated: no enabled user of this environment has that id, or it is a service identity (SYSTEM, Support User). One answer for every reason.",
+    action:
+      "Check the id against the environment's systemusers (azureactivedirectoryobjectid for CallerObjectId, systemuserid for MSCRMCallerID) and that the user is enabled.",
+  },
   INTERNAL: {
     kind: 'internal',
     http: 500,

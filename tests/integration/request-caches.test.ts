@@ -137,7 +137,7 @@ describe('request caches never serve stale security decisions', () => {
     assert.equal((await whoAmI()).status, 200)
   })
 
-  it('impersonation is refused (not silently ignored), at the top level and in $batch parts', async () => {
+  it('impersonating an unknown user is refused (not silently ignored), at the top level and in $batch parts', async () => {
     const top = await new Promise<number>((resolve, reject) => {
       const req = request(
         `${running.baseUrl}/acme/prod/api/data/v9.2/WhoAmI`,
@@ -192,7 +192,7 @@ describe('request caches never serve stale security decisions', () => {
       req.end(batch)
     })
     assert.match(r.body, /HTTP\/1\.1 400/)
-    assert.match(r.body, /Impersonation/)
+    assert.match(r.body, /can't be impersonated/)
     assert.doesNotMatch(r.body, /UserId/)
   })
 

@@ -3,11 +3,17 @@ import type { RecordOperations } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
 import type { Random } from '../../shared/random.ts'
-import type { ApiRequestContext, ODataHandler, ODataRequest, ODataResponse } from '../context.ts'
+import type {
+  ApiRequestContext,
+  Caller,
+  ODataHandler,
+  ODataRequest,
+  ODataResponse,
+} from '../context.ts'
 import { toErrorResponse } from '../errors.ts'
-import { refuseImpersonation } from '../impersonation.ts'
+import { parseImpersonation } from '../impersonation.ts'
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from './limits.ts'
-import type { BatchOperation, ItemResult, OperationResult } from './model.ts'
+import type { BatchItem, BatchOperation, ItemResult, OperationResult } from './model.ts'
 import { parseBatch } from './parse-batch.ts'
 import { replaceReferences } from './references.ts'
 import { serializeBatch, settleResult } from './serialize-batch.ts'
@@ -86,8 +92,8 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
         }
         return path
       }
-      // Each part is refused on its own, like a top-level request asking to impersonate.
-      refuseImpersonation(op.headers)
+      // Impersonation per part (docs/authz.md §8): its own header, or the batch's, inherited.
+      const partCtx = await partContext(ctx, op)
       const req: ODataRequest = {
         method: op.method,
         path:
@@ -98,10 +104,22 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
         headers: op.headers,
         body: op.body === undefined ? undefined : replaceReferences(op.body, entityPath),
       }
-      return { ...contentId, response: await handler(ctx, req) }
+      return { ...contentId, response: await handler(partCtx, req) }
     } catch (e) {
       return { ...contentId, response: errorResponse(e, ctx) }
     }
+  }
+
+  /**
+   * The context a part runs in: the caller its (own or inherited) impersonation header names,
+   * resolved with the same checks and caches as a request's (ctx.callerFor).
+   */
+  const partContext = async (
+    ctx: ApiRequestContext,
+    op: BatchOperation,
+  ): Promise<ApiRequestContext> => {
+    const caller = ctx.callerFor === undefined ? ctx.caller : await ctx.callerFor(op.headers)
+    return caller === ctx.caller ? ctx : { ...ctx, caller }
   }
 
   /** What is left of the response size budget of one batch. */
@@ -180,11 +198,31 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
     if (typeof req.body !== 'string') {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'A $batch request body is multipart/mixed.')
     }
+    // Without a resolver (the handler used outside the server), a part may act only as the
+    // batch's caller: one naming another user is refused.
+    const batchTarget = parseImpersonation(req.headers)
+    const batchCtx: ApiRequestContext =
+      ctx.callerFor !== undefined
+        ? ctx
+        : {
+            ...ctx,
+            callerFor: (headers) => {
+              const target = parseImpersonation(headers)
+              if (target?.by !== batchTarget?.by || target?.id !== batchTarget?.id) {
+                throw new AppError(
+                  'IMPERSONATION_HEADER_INVALID',
+                  'A request of this batch may not act as another user than the batch.',
+                )
+              }
+              return Promise.resolve(ctx.caller)
+            },
+          }
     const inherited: Record<string, string> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined && INHERITED.test(name)) inherited[name] = value
     }
     const batch = parseBatch(req.body, req.headers['content-type'], ctx, inherited, limits)
+    const runCtx = await withPartCallers(batchCtx, batch.items)
     const continueOnError = prefersContinueOnError(req.headers['prefer'])
     const results: ItemResult[] = []
     const budget: Budget = { left: limits.maxResponseBytes }
@@ -198,8 +236,8 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
       if (req.signal?.aborted === true) break
       const result: ItemResult =
         item.kind === 'operation'
-          ? await runOperation(ctx, item.operation, budget)
-          : await runChangeSet(ctx, item.operations, req.signal, budget)
+          ? await runOperation(runCtx, item.operation, budget)
+          : await runChangeSet(runCtx, item.operations, req.signal, budget)
       results.push(result)
       const response = result.kind === 'changeset' ? undefined : result.result.response
       if (response !== undefined && response.status >= 400 && !continueOnError) {
@@ -221,6 +259,41 @@ export function createBatchHandler(deps: BatchDeps): ODataHandler {
       },
       body,
     }
+  }
+}
+
+/**
+ * `ctx` whose callerFor answers from callers resolved before any part runs: one resolution per
+ * distinct impersonation header pair of the batch (its failure kept for the parts that ask for
+ * it). A change set holds the environment's write lock, and resolving reads the environment,
+ * so nothing may be resolved once one has begun.
+ */
+async function withPartCallers(
+  ctx: ApiRequestContext,
+  items: readonly BatchItem[],
+): Promise<ApiRequestContext> {
+  const callerFor = ctx.callerFor
+  if (callerFor === undefined) return ctx
+  const keyOf = (headers: Readonly<Record<string, string | undefined>>): string =>
+    JSON.stringify([headers['callerobjectid'] ?? null, headers['mscrmcallerid'] ?? null])
+  const settled = new Map<string, { caller: Caller } | { error: Error }>()
+  const operations = items.flatMap((i) => (i.kind === 'operation' ? [i.operation] : i.operations))
+  for (const op of operations) {
+    const key = keyOf(op.headers)
+    if (settled.has(key)) continue
+    try {
+      settled.set(key, { caller: await callerFor(op.headers) })
+    } catch (error) {
+      settled.set(key, { error: error instanceof Error ? error : new Error(String(error)) })
+    }
+  }
+  return {
+    ...ctx,
+    callerFor: (headers) => {
+      const found = settled.get(keyOf(headers))
+      if (found === undefined) return callerFor(headers)
+      return 'caller' in found ? Promise.resolve(found.caller) : Promise.reject(found.error)
+    },
   }
 }
 

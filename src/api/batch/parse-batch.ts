@@ -1,3 +1,4 @@
+import { IMPERSONATION_HEADERS, withoutImpersonation } from '../impersonation.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ApiRequestContext } from '../context.ts'
 import { malformed, tooLarge } from './batch-errors.ts'
@@ -149,7 +150,14 @@ function parseOperation(
     if (!isDeclared(id)) throw unknownReference(id)
   }
   if (contentId !== undefined) declared?.add(contentId)
-  const headers: Record<string, string> = { ...state.inherited }
+  // A part that names its own user to impersonate replaces the batch's choice entirely (it
+  // may use the other header than the batch did).
+  const ownImpersonation = [...parsed.headers.keys()].some((n) =>
+    Object.hasOwn(IMPERSONATION_HEADERS, n),
+  )
+  const headers: Record<string, string> = ownImpersonation
+    ? withoutImpersonation(state.inherited)
+    : { ...state.inherited }
   for (const [name, value] of parsed.headers) if (!DROPPED.has(name)) headers[name] = value
   return {
     index: state.count,

@@ -1,3 +1,4 @@
+import { actorOf } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
 import { changeScope } from './change-access.ts'
@@ -16,7 +17,7 @@ export async function createEntity(op: Operation, table: TableDef): Promise<ODat
   const options = op.prefer.returnRepresentation ? singleRecordOptions(op, table) : undefined
   const data = await entityData(op, table, op.req.body)
   const id = await op.records.createRecord(op.env, table.name, data, {
-    actorId: op.api.caller.systemUserId,
+    ...actorOf(op.api.caller),
     ...withScope(changeScope(op, table, 'create', data)),
   })
   return represent(op, table, id, 204, 201, options)

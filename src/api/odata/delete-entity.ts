@@ -1,3 +1,4 @@
+import { actorOf } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import type { ODataResponse } from '../context.ts'
 import { parseCondition } from './etag.ts'
@@ -17,7 +18,7 @@ export async function deleteEntity(
   await withDataverseNotFound(table.name, id, () =>
     withVersionMismatch(() =>
       op.records.deleteRecord(op.env, table.name, id, {
-        actorId: op.api.caller.systemUserId,
+        ...actorOf(op.api.caller),
         ...(version === undefined ? {} : { ifVersion: version }),
         ...withScope(scopeFor(op, table, 'delete')),
       }),

@@ -1,3 +1,4 @@
+import { actorOf } from '../../authz/index.ts'
 import { z } from 'zod'
 import type { TableDef } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
@@ -28,7 +29,7 @@ export async function updateOne(
     await requireChangeRights(op, table, id, data)
     return withVersionMismatch(() =>
       op.records.updateRecord(op.env, table.name, id, data, {
-        actorId: op.api.caller.systemUserId,
+        ...actorOf(op.api.caller),
         ...withScope(scope),
       }),
     )

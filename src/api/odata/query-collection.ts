@@ -30,7 +30,13 @@ export async function queryCollection(op: Operation, table: TableDef): Promise<O
   if (options.apply !== undefined) return aggregateCollection(op, table, options)
   const scope = scopeFor(op, table, 'query')
   const items = options.expand === undefined ? [] : await parseExpand(op, table, options.expand)
-  const fingerprint = queryFingerprint(table.name, op.api.caller.systemUserId, op.req.query)
+  // A token is bound to the caller, and under impersonation to the pair (docs/authz.md §8).
+  const { caller } = op.api
+  const callerKey =
+    caller.impersonator === undefined
+      ? caller.systemUserId
+      : `${caller.systemUserId}/${caller.impersonator.systemUserId}`
+  const fingerprint = queryFingerprint(table.name, callerKey, op.req.query)
   const token =
     options.skipToken === undefined ? undefined : decodeSkipToken(options.skipToken, fingerprint)
   if (token !== undefined && op.prefer.maxPageSize !== undefined) {

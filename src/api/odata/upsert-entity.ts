@@ -1,3 +1,4 @@
+import { actorOf } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
@@ -91,7 +92,7 @@ export async function upsertEntity(
       table.name,
       { ...changes, [table.primaryIdColumn]: id },
       {
-        actorId: op.api.caller.systemUserId,
+        ...actorOf(op.api.caller),
         ...withScope(changeScope(op, table, 'create', changes)),
       },
     )
@@ -103,7 +104,7 @@ export async function upsertEntity(
     await requireChangeRights(op, table, id, changes)
     await withVersionMismatch(() =>
       op.records.updateRecord(op.env, table.name, id, changes, {
-        actorId: op.api.caller.systemUserId,
+        ...actorOf(op.api.caller),
         ...(version === undefined ? {} : { ifVersion: version }),
         ...withScope(scope),
       }),
@@ -181,7 +182,7 @@ async function createByKey(
         ...(typeof givenId === 'string' ? { [table.primaryIdColumn]: givenId } : {}),
       },
       {
-        actorId: op.api.caller.systemUserId,
+        ...actorOf(op.api.caller),
         ...withScope(changeScope(op, table, 'create', { ...changes, ...values })),
       },
     )
