@@ -11,7 +11,12 @@ import type { Logger } from '../shared/logger.ts'
 import type { Random } from '../shared/random.ts'
 import type { Caller } from '../authz/caller.ts'
 import type { Environment } from '../control/environments/environment.ts'
-import { environmentOfHost, environmentUrl, MAX_TOKEN_LENGTH } from '../identity/index.ts'
+import {
+  environmentOfHost,
+  environmentUrl,
+  groupSetKey,
+  MAX_TOKEN_LENGTH,
+} from '../identity/index.ts'
 import { Lru } from '../shared/lru.ts'
 import type { Principal } from '../identity/principal.ts'
 import type { TenantId } from '../shared/ids.ts'
@@ -300,7 +305,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     ensureUsable(app.control, environment)
     const envStamp = app.databases.stamp(environment.id)
-    const callerKey = `${environment.id}\n${principal.issuer}\n${principal.subject}`
+    // The group set is part of the key: group team membership comes from the token (§14).
+    const callerKey = `${environment.id}\n${principal.issuer}\n${principal.subject}\n${groupSetKey(principal)}`
     const callerStamp = `${controlStamp}|${envStamp ?? ''}`
     let caller = envStamp === undefined ? undefined : caches.callers.get(callerKey, callerStamp)
     if (caller === undefined) {

@@ -10,7 +10,8 @@ import { UNAUTHORIZED_MESSAGE } from './verify-access-token.ts'
  * Maps a verified principal to the user it acts as in `env`: an application (client
  * credentials) to the systemuser whose `applicationid` is its client id, with that user's
  * business unit, the names of its directly assigned roles and its full security context
- * (teams and every role grant, authz loadSecurityContext).
+ * (teams and every role grant, authz loadSecurityContext; group teams from the token's
+ * `groups`, docs/authz.md §14).
  *
  * An unknown or disabled user is UNAUTHORIZED with the verifier's message, not FORBIDDEN: to
  * the caller it is the same as a revoked token, and it reveals nothing about which
@@ -45,7 +46,11 @@ export async function resolveCaller(
   const businessUnitId = String(user['businessunitid'])
   // The security context (teams, role grants) is read as the system; docs/authz.md §4.
   const rows = securityRowsOf(records, env)
-  const { security, roleNames } = await loadSecurityContext(rows, { systemUserId, businessUnitId })
+  const { security, roleNames } = await loadSecurityContext(rows, {
+    systemUserId,
+    businessUnitId,
+    ...(principal.groups === undefined ? {} : { groups: principal.groups }),
+  })
   // Column security: the field permissions of the user's and its teams' profiles (§12).
   const teamIds = security.teams.map((t) => t.teamId)
   const fieldPermissions = await loadFieldPermissions(rows, systemUserId, teamIds)

@@ -14,6 +14,8 @@ import { nextVersion } from './internal/next-version.ts'
 import { writeColumn, writeTable } from './internal/table-ddl.ts'
 import type { TableDef } from './model.ts'
 import { seedRow } from './provision-environment.ts'
+import { installTeamIndexes } from './install-team-indexes.ts'
+import { teamAccessColumns, teamTemplateTable } from './team-template-tables.ts'
 import {
   roleSecurityColumns,
   securityTables,
@@ -22,7 +24,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 interface Migration {
   readonly version: number
@@ -129,7 +131,40 @@ const MIGRATIONS: readonly Migration[] = [
     version: 6,
     up: migrateColumnSecurity,
   },
+  {
+    // Version 7: access teams, team templates and Entra group teams (issue #5, docs/authz.md
+    // §14). Self-contained; renumber at merge if another branch took 7.
+    version: 7,
+    up: migrateAccessAndGroupTeams,
+  },
 ]
+
+/**
+ * Version 7 on a provisioned database: the teamtemplate table and the team columns of access
+ * and group teams (teamtemplateid, regardingobjectid, regardingobjecttypecode, systemmanaged,
+ * azureactivedirectoryobjectid, membershiptype), with an index on the Entra object id.
+ * Idempotent (each table and column is checked first); an unprovisioned database gets them at
+ * provisioning.
+ */
+async function migrateAccessAndGroupTeams(trx: EnvDb, clock: Clock): Promise<void> {
+  const names = await trx.selectFrom('_tables').select('name').execute()
+  const present = new Set(names.map((r) => String(r['name'])))
+  if (!present.has('team')) return
+  if (!present.has('teamtemplate')) await writeTable(trx, teamTemplateTable(), nowText(clock))
+  const teamTable = standardTables().find((t) => t.name === 'team') as TableDef
+  const columns = await trx
+    .selectFrom('_columns')
+    .select(['name', 'ordinal'])
+    .where('table_name', '=', 'team')
+    .execute()
+  let ordinal = Math.max(...columns.map((c) => Number(c['ordinal'])))
+  for (const column of teamAccessColumns()) {
+    if (columns.some((c) => c['name'] === column.name)) continue
+    ordinal += 1
+    await writeColumn(trx, teamTable, column, ordinal)
+  }
+  await installTeamIndexes(trx)
+}
 
 /**
  * Version 5 on a provisioned database: the field security tables and their triggers. Idempotent

@@ -14,6 +14,7 @@ import { readEnvSetting, type EnvSettingKey } from './internal/env-settings.ts'
 import { nextVersion } from './internal/next-version.ts'
 import { writeTable } from './internal/table-ddl.ts'
 import type { TableDef } from './model.ts'
+import { installTeamIndexes } from './install-team-indexes.ts'
 import { standardTables } from './standard-tables.ts'
 
 /** Inputs of provisionEnvironment. */
@@ -93,6 +94,7 @@ export async function provisionEnvironment(
     for (const table of tables.values()) await writeTable(trx, table, now)
     await installSecuritySchema(trx)
     await installColumnSecuritySchema(trx)
+    await installTeamIndexes(trx)
     const seed = async (name: string, id: string, values: Record<string, unknown>) => {
       const table = tables.get(name) as TableDef
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))

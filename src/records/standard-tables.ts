@@ -3,6 +3,7 @@ import { buildTableDef } from './internal/build-table-def.ts'
 import { choiceOptions, column, stringColumn } from './internal/column-builders.ts'
 import type { ColumnDef, TableDef } from './model.ts'
 import { primaryIdColumn } from './system-columns.ts'
+import { teamAccessColumns, teamTemplateTable } from './team-template-tables.ts'
 
 const lookup = (
   name: string,
@@ -229,6 +230,7 @@ export function standardTables(): TableDef[] {
         column('teamtype', 'choice', 'Team Type', { choices: TEAM_TYPES }),
         lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict'),
         column('isdefault', 'boolean', 'Is Default'),
+        ...teamAccessColumns(),
       ],
     }),
     buildTableDef({
@@ -246,6 +248,7 @@ export function standardTables(): TableDef[] {
     systemUserRolesTable(),
     ...securityTables(),
     ...columnSecurityTables(),
+    teamTemplateTable(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',
