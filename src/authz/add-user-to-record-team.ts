@@ -11,6 +11,8 @@ import { readTeamTemplate, recordTeamOf } from './team-template-support.ts'
 /** Which record's access team of which template a user joins or leaves. */
 export interface RecordTeamInput {
   readonly recordId: string
+  /** The record's table as the client named it; must be the template's when given. */
+  readonly recordTable?: string
   readonly userId: string
   readonly templateId: string
 }
@@ -39,6 +41,7 @@ export async function addUserToRecordTeam(
     const tx = { records, env: deps.env }
     const template = await readTeamTemplate(tx, input.templateId)
     const { table } = template
+    requireTemplateTable(input, table.name)
     await requireRights(tx, caller, table, input.recordId, ['Share', ...template.rights])
     const user = await readUser(tx, input.userId)
     const { security } = await loadSecurityContext(securityRowsOf(records, deps.env), user)
@@ -118,5 +121,14 @@ export async function readUser(
       })
     }
     throw e
+  }
+}
+
+/** @throws AppError VALIDATION when the record's table is not the template's */
+export function requireTemplateTable(input: RecordTeamInput, table: string): void {
+  if (input.recordTable !== undefined && input.recordTable !== table) {
+    throw new AppError('VALIDATION', `The team template is for records of ${table}.`, {
+      details: [{ path: 'Record', message: `expected a record of ${table}` }],
+    })
   }
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import { readUser, type RecordTeamInput } from './add-user-to-record-team.ts'
+import { readUser, requireTemplateTable, type RecordTeamInput } from './add-user-to-record-team.ts'
 import type { Caller } from './caller.ts'
 import { requireRights, type SharingDeps } from './share-support.ts'
 import { membersOf } from './team-support.ts'
@@ -23,6 +23,7 @@ export async function removeUserFromRecordTeam(
   return deps.records.transaction(deps.env, async (records) => {
     const tx = { records, env: deps.env }
     const template = await readTeamTemplate(tx, input.templateId)
+    requireTemplateTable(input, template.table.name)
     await requireRights(tx, caller, template.table, input.recordId, ['Share'])
     const user = await readUser(tx, input.userId)
     const teamId = await recordTeamOf(tx, input.recordId, template.id)

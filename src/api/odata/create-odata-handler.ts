@@ -20,6 +20,8 @@ import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
 import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
+import { RECORD_TEAM_ACTIONS, recordTeamAction } from './record-team-actions.ts'
+import { createTeamTemplateEntity, deleteTeamTemplateEntity } from './team-template-entity.ts'
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import { ROLE_OPERATIONS, roleOperation } from './role-privilege-actions.ts'
 import {
@@ -119,7 +121,9 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
       if (method === 'POST') {
         return table.name === 'businessunit'
           ? createBusinessUnitEntity(op, table)
-          : createEntity(op, table)
+          : table.name === 'teamtemplate'
+            ? createTeamTemplateEntity(op, table)
+            : createEntity(op, table)
       }
       throw methodNotAllowed(method, 'an entity set')
     }
@@ -160,7 +164,9 @@ async function routeRecord(
       case 'DELETE':
         return table.name === 'businessunit'
           ? deleteBusinessUnitEntity(op, table, id)
-          : deleteEntity(op, table, id)
+          : table.name === 'teamtemplate'
+            ? deleteTeamTemplateEntity(op, table, id)
+            : deleteEntity(op, table, id)
       default:
         throw methodNotAllowed(method, 'a record')
     }
@@ -170,6 +176,9 @@ async function routeRecord(
   }
   if (second.name in TEAM_ACTIONS && third === undefined && (second.key ?? '') === '') {
     return teamMembersAction(op, table, id, second.name)
+  }
+  if (second.name in RECORD_TEAM_ACTIONS && third === undefined && (second.key ?? '') === '') {
+    return recordTeamAction(op, table, id, second.name)
   }
   if (second.name === TEAM_MEMBERSHIP && third?.name === '$ref' && third.key === undefined) {
     return teamMembershipRef(op, table, id, second.key)
