@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { compileKeysetAfter, compileOrderBy, type OrderByItem } from '../query/index.ts'
 import type { RecordOperations, RecordScope, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
@@ -18,6 +19,7 @@ import {
   type Depth,
 } from './privileges.ts'
 import { recordAccess } from './record-access.ts'
+import { ACCESS_TEAM, OWNER_TEAM, SECURITY_GROUP_TEAM } from './team-types.ts'
 import { resolveTablePrivilege } from './table-privilege.ts'
 
 /**
@@ -27,12 +29,20 @@ import { resolveTablePrivilege } from './table-privilege.ts'
  */
 export interface World {
   readonly businessUnits: readonly { readonly name: string; readonly parent: string }[]
-  readonly users: readonly { readonly name: string; readonly bu: string }[]
+  readonly users: readonly {
+    readonly name: string
+    readonly bu: string
+    /** Group teams (by name) whose Entra group the user's token lists (docs/authz.md §14). */
+    readonly groups?: readonly string[]
+  }[]
   readonly teams: readonly {
     readonly name: string
     readonly bu: string
+    /** Stored members (owner and access teams; a group team's come from `users[].groups`). */
     readonly members: readonly string[]
     readonly isDefault?: boolean
+    /** owner (default; teamtype 0), access (1: no roles, owns nothing), group (2). */
+    readonly kind?: 'owner' | 'access' | 'group'
   }[]
   readonly roles: readonly {
     readonly name: string
@@ -99,15 +109,20 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
       id.set(u.name, await create('systemuser', { fullname: u.name, businessunitid: get(u.bu) }))
     }
     for (const t of world.teams) {
+      const kind = t.kind ?? 'owner'
+      const group = kind === 'group' ? randomUUID() : undefined
+      if (group !== undefined) id.set(groupKey(t.name), group)
       id.set(
         t.name,
         await create('team', {
           name: t.name,
-          teamtype: 0,
+          teamtype: TEAM_TYPE[kind],
           businessunitid: get(t.bu),
-          isdefault: t.isDefault === true,
+          isdefault: kind === 'owner' && t.isDefault === true,
+          ...(group === undefined ? {} : { azureactivedirectoryobjectid: group }),
         }),
       )
+      if (kind === 'group') continue
       for (const m of t.members) {
         await create('teammembership', { systemuserid: get(m), teamid: get(t.name) })
       }
@@ -155,6 +170,9 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
 }
 
 const OPERATION = { Read: 'query', Write: 'update' } as const
+const TEAM_TYPE = { owner: OWNER_TEAM, access: ACCESS_TEAM, group: SECURITY_GROUP_TEAM } as const
+/** Where loadWorld keeps a group team's Entra object id. */
+const groupKey = (team: string) => `${team}#group`
 
 /**
  * The records each user of the world may access, three ways: through the SQL scope (a query
@@ -194,9 +212,15 @@ export async function observe(
   for (const user of world.users) {
     const userId = loaded.id.get(user.name) ?? ''
     const businessUnitId = loaded.id.get(user.bu) ?? ''
+    // The token's groups: object ids of the group teams the world lists for the user.
+    const groups = (user.groups ?? []).flatMap((t) => {
+      const g = loaded.id.get(groupKey(t))
+      return g === undefined ? [] : [g]
+    })
     const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
       systemUserId: userId,
       businessUnitId,
+      groups,
     })
     const caller = { systemUserId: userId, businessUnitId, roles: [], security }
     for (const out of [
@@ -377,9 +401,15 @@ function isInSubtree(world: World, bu: string, ancestor: string): boolean {
 }
 
 function teamsOf(world: World, user: string): string[] {
-  const bu = world.users.find((u) => u.name === user)?.bu
+  const u = world.users.find((x) => x.name === user)
+  const bu = u?.bu
   const teams = world.teams
-    .filter((t) => t.members.includes(user) || (t.isDefault === true && t.bu === bu))
+    .filter((t) =>
+      (t.kind ?? 'owner') === 'group'
+        ? (u?.groups ?? []).includes(t.name)
+        : t.members.includes(user) ||
+          ((t.kind ?? 'owner') === 'owner' && t.isDefault === true && t.bu === bu),
+    )
     .map((t) => t.name)
   if (bu === 'root') teams.push('rootteam')
   return teams
@@ -405,6 +435,8 @@ function oracleGrants(world: World, user: string, right: CheckedRight): OracleGr
     if (u === user) grants.push({ depth: depthOf(r), anchor: user, anchorIsTeam: false })
   }
   for (const team of teamsOf(world, user)) {
+    // Access teams hold no roles (spec §3 Teams): a stored assignment grants nothing.
+    if (world.teams.find((t) => t.name === team)?.kind === 'access') continue
     for (const [t, r] of world.teamRoles) {
       if (t !== team) continue
       grants.push({ depth: depthOf(r), anchor: team, anchorIsTeam: true })

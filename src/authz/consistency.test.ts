@@ -153,6 +153,41 @@ const SHARES_WORLD: World = {
   ],
 }
 
+const ACCESS_GROUP_WORLD: World = {
+  ...EMPTY,
+  businessUnits: [{ name: 'east', parent: 'root' }],
+  users: [
+    { name: 'ann', bu: 'root', groups: ['sales'] },
+    { name: 'ben', bu: 'root' },
+    { name: 'cid', bu: 'east', groups: ['sales'] },
+  ],
+  teams: [
+    // A stored membership of a group team means nothing: members come from the token.
+    { name: 'sales', bu: 'east', members: ['ben'], kind: 'group' },
+    { name: 'deal', bu: 'root', members: ['ben', 'cid'], kind: 'access' },
+  ],
+  roles: [
+    { name: 'basic', read: BASIC, write: BASIC },
+    { name: 'local', read: LOCAL, write: NONE, inherited: true },
+  ],
+  userRoles: [
+    ['ann', 'basic'],
+    ['ben', 'basic'],
+  ],
+  teamRoles: [
+    ['sales', 'local'],
+    // A role on an access team grants nothing.
+    ['deal', 'local'],
+  ],
+  records: [
+    { name: 'g_sales', owner: 'sales' },
+    { name: 'g_east', owner: 'cid' },
+    { name: 'g_ann', owner: 'ann' },
+    { name: 'g_shared', owner: 'ann' },
+  ],
+  shares: [{ record: 'g_shared', principal: 'deal', mask: 3 }],
+}
+
 describe('authorization consistency: hand-written worlds', () => {
   it('access depths over a business unit tree', async () => {
     const seen = await withFixture((f) => agree(f, DEPTHS_WORLD))
@@ -187,6 +222,23 @@ describe('authorization consistency: hand-written worlds', () => {
       ann: { Read: ['s_ann', 's_ben1', 's_ben3'], Write: ['s_ann', 's_ben2'] },
       ben: { Read: ['s_ann', 's_ben1', 's_ben2', 's_ben3', 's_ben4'], Write: 'forbidden' },
       cid: { Read: 'forbidden', Write: 'forbidden' },
+    })
+  })
+
+  it('access teams share and hold no roles; group teams from token groups own and hold roles', async () => {
+    const seen = await withFixture((f) => agree(f, ACCESS_GROUP_WORLD))
+    assert.deepEqual(seen, {
+      // ann: in sales by token (Local read in east: g_sales, g_east; inherited Basic).
+      ann: {
+        Read: ['g_ann', 'g_east', 'g_sales', 'g_shared'],
+        Write: ['g_ann', 'g_sales', 'g_shared'],
+      },
+      // ben: a stored member of the group team counts for nothing; the access team's share
+      // gives g_shared (read, write).
+      ben: { Read: ['g_shared'], Write: ['g_shared'] },
+      // cid: no role of its own; sales' role (Local in east) reads; the access team's share
+      // needs a Write privilege it doesn't hold.
+      cid: { Read: ['g_east', 'g_sales', 'g_shared'], Write: 'forbidden' },
     })
   })
 
@@ -270,7 +322,10 @@ describe('authorization consistency: hand-written worlds', () => {
 const DEPTH = fc.constantFrom<Depth>(NONE, BASIC, LOCAL, DEEP, GLOBAL)
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
-/** Random worlds: up to 4 business units (any shape), 4 users, 3 teams, 3 roles, 8 records, 6 shares. */
+/**
+ * Random worlds: up to 4 business units (any shape), 4 users (each with token groups), 3 teams
+ * (owner, access or group), 3 roles, 8 records, 6 shares.
+ */
 const worldArbitrary: fc.Arbitrary<World> = fc
   .record({
     nb: fc.integer({ min: 0, max: 4 }),
@@ -293,7 +348,16 @@ const worldArbitrary: fc.Arbitrary<World> = fc
             .map((parent) => ({ name: `b${String(i)}`, parent })),
         ),
       ),
-      users: fc.tuple(...users.map((name) => fc.constantFrom(...bus).map((bu) => ({ name, bu })))),
+      users: fc.tuple(
+        ...users.map((name) =>
+          fc.record({
+            name: fc.constant(name),
+            bu: fc.constantFrom(...bus),
+            // Names of teams the token lists: only group teams' count.
+            groups: fc.subarray(teams),
+          }),
+        ),
+      ),
       teams: fc.tuple(
         ...teams.map((name) =>
           fc.record({
@@ -301,6 +365,7 @@ const worldArbitrary: fc.Arbitrary<World> = fc
             bu: fc.constantFrom(...bus),
             members: fc.subarray(users),
             isDefault: fc.boolean(),
+            kind: fc.constantFrom('owner' as const, 'access' as const, 'group' as const),
           }),
         ),
       ),
@@ -335,11 +400,16 @@ const worldArbitrary: fc.Arbitrary<World> = fc
       ),
     })
   })
-  .map((w) => ({
-    ...w,
-    // Shares only of records that exist.
-    shares: w.shares.filter((s) => w.records.some((r) => r.name === s.record)),
-  }))
+  .map((w) => {
+    // Access teams own nothing (creating such a record is refused): rootteam owns it instead.
+    const access = new Set(w.teams.filter((t) => t.kind === 'access').map((t) => t.name))
+    return {
+      ...w,
+      records: w.records.map((r) => (access.has(r.owner) ? { ...r, owner: 'rootteam' } : r)),
+      // Shares only of records that exist.
+      shares: w.shares.filter((s) => w.records.some((r) => r.name === s.record)),
+    }
+  })
 
 describe('authorization consistency: random worlds (fast-check)', () => {
   it('the SQL-pushed query, $count and the per-record check equal a brute-force oracle', async () => {
@@ -355,7 +425,7 @@ describe('authorization consistency: random worlds (fast-check)', () => {
     const withAssigns = worldArbitrary.chain((world) => {
       const owners = [
         ...world.users.map((u) => u.name),
-        ...world.teams.map((t) => t.name),
+        ...world.teams.filter((t) => t.kind !== 'access').map((t) => t.name),
         'rootteam',
       ]
       const records = world.records.map((r) => r.name)
