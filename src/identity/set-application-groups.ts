@@ -5,7 +5,13 @@ import type { IdentityContext } from './identity-context.ts'
 import { MAX_TOKEN_GROUPS } from './verify-access-token.ts'
 
 const GROUPS = z
-  .array(z.string().trim().toLowerCase().regex(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/))
+  .array(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/),
+  )
   .max(MAX_TOKEN_GROUPS)
 
 /**

@@ -110,9 +110,13 @@ export async function businessUnitOf(
     // dataverse-spec §3 Teams: an access team (teamtype 1) owns nothing; records are shared
     // with it instead (docs/authz.md §14).
     if (typed && Number(found?.['teamtype']) === 1) {
-      throw new AppError('RECORD_INVALID', "An access team can't own records; share them with it.", {
-        details: [{ path: 'ownerid', message: 'an access team' }],
-      })
+      throw new AppError(
+        'RECORD_INVALID',
+        "An access team can't own records; share them with it.",
+        {
+          details: [{ path: 'ownerid', message: 'an access team' }],
+        },
+      )
     }
     const bu = found?.['businessunitid']
     if (typeof bu === 'string') return bu

@@ -95,7 +95,10 @@ export const teamList = defineCommand({
         teamtype: Number(r['teamtype']),
         businessunitid: String(r['businessunitid']),
         isdefault: r['isdefault'] === true,
-        group: typeof r['azureactivedirectoryobjectid'] === 'string' ? r['azureactivedirectoryobjectid'] : '',
+        group:
+          typeof r['azureactivedirectoryobjectid'] === 'string'
+            ? r['azureactivedirectoryobjectid']
+            : '',
       })),
     }
   },
