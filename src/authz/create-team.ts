@@ -3,7 +3,7 @@ import type { Caller } from './caller.ts'
 import { SECURITY_ROWS_LIMIT } from './security-rows.ts'
 import type { SharingDeps } from './share-support.ts'
 import { requireTeamPrivilege } from './team-support.ts'
-import type { ACCESS_TEAM, OFFICE_GROUP_TEAM, SECURITY_GROUP_TEAM } from './team-types.ts';
+import type { ACCESS_TEAM, OFFICE_GROUP_TEAM, SECURITY_GROUP_TEAM } from './team-types.ts'
 import { OWNER_TEAM } from './team-types.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
