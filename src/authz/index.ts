@@ -14,6 +14,7 @@ export {
 } from './predefined-roles.ts'
 export {
   ACCESS_RIGHT_MASK,
+  ALL_ACCESS_RIGHTS,
   privilegeIdOf,
   privilegeName,
   RIGHTS,

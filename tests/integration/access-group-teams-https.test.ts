@@ -141,6 +141,25 @@ describe('access teams and group teams over HTTPS', () => {
     })
     assert.equal(created.status, 204, created.body)
     template = idOf(created)
+    // PATCH: the table is fixed, the mask must be AccessRights flags, no upsert-create.
+    const retable = await api('admin', 'PATCH', `teamtemplates(${template})`, {
+      objecttypecode: 'contact',
+    })
+    assert.equal(retable.status, 400)
+    assert.match(retable.body, /table can't be changed/)
+    const zero = await api('admin', 'PATCH', `teamtemplates(${template})`, {
+      defaultaccessrightsmask: 0,
+    })
+    assert.equal(zero.status, 400)
+    const upsert = await api('admin', 'PATCH', `teamtemplates(${user['ann'] ?? ''})`, {
+      teamtemplatename: 'Around the limits',
+    })
+    assert.equal(upsert.status, 404)
+    const renamed = await api('admin', 'PATCH', `teamtemplates(${template})`, {
+      teamtemplatename: 'Account team',
+      description: 'read and write',
+    })
+    assert.equal(renamed.status, 204, renamed.body)
     const byCli = await cli(dir.path, [
       'team',
       'template',

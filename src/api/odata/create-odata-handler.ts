@@ -21,7 +21,11 @@ import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
 import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
 import { RECORD_TEAM_ACTIONS, recordTeamAction } from './record-team-actions.ts'
-import { createTeamTemplateEntity, deleteTeamTemplateEntity } from './team-template-entity.ts'
+import {
+  createTeamTemplateEntity,
+  deleteTeamTemplateEntity,
+  refuseTeamTemplateChange,
+} from './team-template-entity.ts'
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import { ROLE_OPERATIONS, roleOperation } from './role-privilege-actions.ts'
 import {
@@ -160,6 +164,7 @@ async function routeRecord(
       case 'GET':
         return retrieveEntity(op, table, id)
       case 'PATCH':
+        if (table.name === 'teamtemplate') await refuseTeamTemplateChange(op, table, key.id)
         return upsertEntity(op, table, key)
       case 'DELETE':
         return table.name === 'businessunit'

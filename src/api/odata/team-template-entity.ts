@@ -1,4 +1,9 @@
-import { createTeamTemplate, deleteTeamTemplate } from '../../authz/index.ts'
+import {
+  ALL_ACCESS_RIGHTS,
+  createTeamTemplate,
+  deleteTeamTemplate,
+  rightAccess,
+} from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
@@ -65,4 +70,42 @@ export async function deleteTeamTemplateEntity(
     deleteTeamTemplate({ records: op.records, env: op.env }, op.api.caller, id),
   )
   return { status: 204, headers: {} }
+}
+
+/**
+ * PATCH teamtemplates(<id>): only the name, the description and the mask change, and only of
+ * an existing template (an upsert would create one around the limits). `objecttypecode` is
+ * fixed, as in Dataverse (not valid for update); a new mask applies to access teams created
+ * afterwards only (docs/authz.md §14).
+ *
+ * @throws AppError RECORD_INVALID (objecttypecode, a zero or unknown mask), RECORD_NOT_FOUND
+ */
+export async function refuseTeamTemplateChange(
+  op: Operation,
+  table: TableDef,
+  id: string | undefined,
+): Promise<void> {
+  const data = await entityData(op, table, op.req.body)
+  if ('objecttypecode' in data) {
+    throw new AppError('RECORD_INVALID', "A team template's table can't be changed.", {
+      details: [{ path: 'objecttypecode', message: 'not valid for update' }],
+    })
+  }
+  const mask = data['defaultaccessrightsmask']
+  if (
+    mask !== undefined &&
+    (typeof mask !== 'number' || mask <= 0 || (mask & ~ALL_ACCESS_RIGHTS) !== 0)
+  ) {
+    throw new AppError('RECORD_INVALID', 'The access mask must combine AccessRights flags.', {
+      details: [{ path: 'defaultaccessrightsmask', message: 'expected AccessRights flags' }],
+    })
+  }
+  const scope = rightAccess(op.api.caller, table, 'Write')
+  if (id === undefined) throw new AppError('RECORD_NOT_FOUND', 'No team template has that key.')
+  await withDataverseNotFound(table.name, id, () =>
+    op.records.retrieveRecord(op.env, table.name, id, {
+      select: [table.primaryIdColumn],
+      ...(scope === undefined ? {} : { scope }),
+    }),
+  )
 }
