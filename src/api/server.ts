@@ -12,7 +12,12 @@ import type { Random } from '../shared/random.ts'
 import type { Caller } from '../authz/caller.ts'
 import type { ImpersonationTarget } from '../identity/impersonation-target.ts'
 import type { Environment } from '../control/environments/environment.ts'
-import { environmentOfHost, environmentUrl, MAX_TOKEN_LENGTH } from '../identity/index.ts'
+import {
+  environmentOfHost,
+  environmentUrl,
+  groupSetKey,
+  MAX_TOKEN_LENGTH,
+} from '../identity/index.ts'
 import { Lru } from '../shared/lru.ts'
 import type { Principal } from '../identity/principal.ts'
 import type { TenantId } from '../shared/ids.ts'
@@ -322,12 +327,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const envStamp = app.databases.stamp(environment.id)
     const callerStamp = `${controlStamp}|${envStamp ?? ''}`
     // Keyed on the (real, impersonated) pair: impersonation (docs/authz.md §8) resolves the
-    // real caller and the user it acts as, both under the same stamps.
+    // real caller and the user it acts as, both under the same stamps; and on the token's group
+    // set, since group team membership comes from the token (docs/authz.md §16).
     const resolveCaller = async (target: ImpersonationTarget | undefined): Promise<Caller> => {
       const callerKey = [
         environment.id,
         principal.issuer,
         principal.subject,
+        groupSetKey(principal),
         ...(target === undefined ? [] : [target.by, target.id]),
       ].join('\n')
       let resolved = envStamp === undefined ? undefined : caches.callers.get(callerKey, callerStamp)

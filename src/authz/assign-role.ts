@@ -9,6 +9,7 @@ import {
   type RolePrincipal,
 } from './role-assignment-support.ts'
 import type { SharingDeps } from './share-support.ts'
+import { ACCESS_TEAM } from './team-types.ts'
 
 /**
  * Assigns a security role to a user or a team (Dataverse `systemuserroles_association` /
@@ -34,9 +35,15 @@ export async function assignRole(
       { details: [{ path: 'roleid', message: 'a service-only role' }] },
     )
   }
-  await deps.records.retrieveRecord(deps.env, principal.kind, principal.id, {
-    select: [`${principal.kind}id`],
+  const found = await deps.records.retrieveRecord(deps.env, principal.kind, principal.id, {
+    select: principal.kind === 'team' ? ['teamid', 'teamtype'] : ['systemuserid'],
   })
+  // dataverse-spec §3 Teams: an access team has no roles (docs/authz.md §16).
+  if (principal.kind === 'team' && found['teamtype'] === ACCESS_TEAM) {
+    throw new AppError('VALIDATION', "An access team can't hold security roles.", {
+      details: [{ path: 'teamid', message: 'an access team' }],
+    })
+  }
   const held = (await assignments(deps, principal.kind)).some(
     (a) => a.principalId === principal.id.toLowerCase() && a.roleId === role.id,
   )

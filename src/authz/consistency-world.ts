@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { compileKeysetAfter, compileOrderBy, type OrderByItem } from '../query/index.ts'
 import type { AddColumnInput, RecordOperations, RecordScope, TableDef } from '../records/index.ts'
 import type { EnvironmentId } from '../shared/ids.ts'
@@ -19,6 +20,7 @@ import {
   type Depth,
 } from './privileges.ts'
 import { recordAccess } from './record-access.ts'
+import { ACCESS_TEAM, OWNER_TEAM, SECURITY_GROUP_TEAM } from './team-types.ts'
 import { resolveTablePrivilege } from './table-privilege.ts'
 
 /**
@@ -34,12 +36,17 @@ export interface World {
     /** The user's manager (systemuser.parentsystemuserid), another user of the world. */
     readonly manager?: string
     readonly disabled?: boolean
+    /** Group teams (by name) whose Entra group the user's token lists (docs/authz.md §16). */
+    readonly groups?: readonly string[]
   }[]
   readonly teams: readonly {
     readonly name: string
     readonly bu: string
+    /** Stored members (owner and access teams; a group team's come from `users[].groups`). */
     readonly members: readonly string[]
     readonly isDefault?: boolean
+    /** owner (default; teamtype 0), access (1: no roles, owns nothing), group (2). */
+    readonly kind?: 'owner' | 'access' | 'group'
   }[]
   readonly roles: readonly {
     readonly name: string
@@ -164,15 +171,20 @@ export async function loadWorld(e: Env, world: World): Promise<LoadedWorld> {
       )
     }
     for (const t of world.teams) {
+      const kind = t.kind ?? 'owner'
+      const group = kind === 'group' ? randomUUID() : undefined
+      if (group !== undefined) id.set(groupKey(t.name), group)
       id.set(
         t.name,
         await create('team', {
           name: t.name,
-          teamtype: 0,
+          teamtype: TEAM_TYPE[kind],
           businessunitid: get(t.bu),
-          isdefault: t.isDefault === true,
+          isdefault: kind === 'owner' && t.isDefault === true,
+          ...(group === undefined ? {} : { azureactivedirectoryobjectid: group }),
         }),
       )
+      if (kind === 'group') continue
       for (const m of t.members) {
         await create('teammembership', { systemuserid: get(m), teamid: get(t.name) })
       }
@@ -238,6 +250,9 @@ export function worldHierarchyValues(h: WorldHierarchy): Record<string, unknown>
 }
 
 const OPERATION = { Read: 'query', Write: 'update' } as const
+const TEAM_TYPE = { owner: OWNER_TEAM, access: ACCESS_TEAM, group: SECURITY_GROUP_TEAM } as const
+/** Where loadWorld keeps a group team's Entra object id. */
+const groupKey = (team: string) => `${team}#group`
 
 /**
  * The records each user of the world may access, three ways: through the SQL scope (a query
@@ -280,9 +295,15 @@ export async function observe(
   for (const user of world.users) {
     const userId = loaded.id.get(user.name) ?? ''
     const businessUnitId = loaded.id.get(user.bu) ?? ''
+    // The token's groups: object ids of the group teams the world lists for the user.
+    const groups = (user.groups ?? []).flatMap((t) => {
+      const g = loaded.id.get(groupKey(t))
+      return g === undefined ? [] : [g]
+    })
     const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
       systemUserId: userId,
       businessUnitId,
+      groups,
     })
     const caller = { systemUserId: userId, businessUnitId, roles: [], security }
     for (const out of [
@@ -452,17 +473,32 @@ export async function observeImpersonation(
   )
   const facts = worldFacts(world, loaded)
   const nameOf = (v: unknown) => loaded.name.get(String(v)) ?? String(v)
+  // The real caller's token carries its groups; the user it acts as has none (its token isn't
+  // in the request, docs/authz.md §8 and §16), so each user is loaded both ways.
   const callers = new Map<string, Caller>()
+  const acted = new Map<string, Caller>()
   for (const user of world.users) {
     const userId = loaded.id.get(user.name) ?? ''
     const businessUnitId = loaded.id.get(user.bu) ?? ''
-    const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
-      systemUserId: userId,
-      businessUnitId,
+    const groups = (user.groups ?? []).flatMap((t) => {
+      const g = loaded.id.get(groupKey(t))
+      return g === undefined ? [] : [g]
     })
-    callers.set(user.name, { systemUserId: userId, businessUnitId, roles: [], security })
+    for (const [map, withGroups] of [
+      [callers, groups],
+      [acted, []],
+    ] as const) {
+      const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
+        systemUserId: userId,
+        businessUnitId,
+        groups: withGroups,
+      })
+      map.set(user.name, { systemUserId: userId, businessUnitId, roles: [], security })
+    }
   }
-  for (const [acting, actingCaller] of callers) {
+  // The oracle's view of the user acted as: the same world without its token groups.
+  const tokenless: World = { ...world, users: world.users.map((u) => ({ ...u, groups: [] })) }
+  for (const [acting, actingCaller] of acted) {
     for (const [real, realCaller] of callers) {
       if (acting === real) continue
       const key = `${acting} for ${real}`
@@ -531,11 +567,11 @@ export async function observeImpersonation(
         )
         set(
           out.oracle,
-          oracleHasPrivilege(world, acting, right) && oracleHasPrivilege(world, real, right)
+          oracleHasPrivilege(tokenless, acting, right) && oracleHasPrivilege(world, real, right)
             ? world.records
                 .filter(
                   (rec) =>
-                    oracleAllows(world, acting, right, rec.name) &&
+                    oracleAllows(tokenless, acting, right, rec.name) &&
                     oracleAllows(world, real, right, rec.name),
                 )
                 .map((rec) => rec.name)
@@ -660,9 +696,15 @@ function oracleHierarchy(world: World, user: string, right: CheckedRight, owner:
 }
 
 function teamsOf(world: World, user: string): string[] {
-  const bu = world.users.find((u) => u.name === user)?.bu
+  const u = world.users.find((x) => x.name === user)
+  const bu = u?.bu
   const teams = world.teams
-    .filter((t) => t.members.includes(user) || (t.isDefault === true && t.bu === bu))
+    .filter((t) =>
+      (t.kind ?? 'owner') === 'group'
+        ? (u?.groups ?? []).includes(t.name)
+        : t.members.includes(user) ||
+          ((t.kind ?? 'owner') === 'owner' && t.isDefault === true && t.bu === bu),
+    )
     .map((t) => t.name)
   if (bu === 'root') teams.push('rootteam')
   return teams
@@ -688,6 +730,8 @@ function oracleGrants(world: World, user: string, right: CheckedRight): OracleGr
     if (u === user) grants.push({ depth: depthOf(r), anchor: user, anchorIsTeam: false })
   }
   for (const team of teamsOf(world, user)) {
+    // Access teams hold no roles (spec §3 Teams): a stored assignment grants nothing.
+    if (world.teams.find((t) => t.name === team)?.kind === 'access') continue
     for (const [t, r] of world.teamRoles) {
       if (t !== team) continue
       grants.push({ depth: depthOf(r), anchor: team, anchorIsTeam: true })

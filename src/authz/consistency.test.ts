@@ -215,6 +215,41 @@ const OWN_ONLY = {
   nopriv: { Read: 'forbidden', Write: 'forbidden' },
 }
 
+const ACCESS_GROUP_WORLD: World = {
+  ...EMPTY,
+  businessUnits: [{ name: 'east', parent: 'root' }],
+  users: [
+    { name: 'ann', bu: 'root', groups: ['sales'] },
+    { name: 'ben', bu: 'root' },
+    { name: 'cid', bu: 'east', groups: ['sales'] },
+  ],
+  teams: [
+    // A stored membership of a group team means nothing: members come from the token.
+    { name: 'sales', bu: 'east', members: ['ben'], kind: 'group' },
+    { name: 'deal', bu: 'root', members: ['ben', 'cid'], kind: 'access' },
+  ],
+  roles: [
+    { name: 'basic', read: BASIC, write: BASIC },
+    { name: 'local', read: LOCAL, write: NONE, inherited: true },
+  ],
+  userRoles: [
+    ['ann', 'basic'],
+    ['ben', 'basic'],
+  ],
+  teamRoles: [
+    ['sales', 'local'],
+    // A role on an access team grants nothing.
+    ['deal', 'local'],
+  ],
+  records: [
+    { name: 'g_sales', owner: 'sales' },
+    { name: 'g_east', owner: 'cid' },
+    { name: 'g_ann', owner: 'ann' },
+    { name: 'g_shared', owner: 'ann' },
+  ],
+  shares: [{ record: 'g_shared', principal: 'deal', mask: 3 }],
+}
+
 describe('authorization consistency: hand-written worlds', () => {
   it('hierarchy security: read to the depth, write to the write level, the business unit rule, disabled reports', async () => {
     const seen = await withFixture((f) => agree(f, HIERARCHY_WORLD))
@@ -405,6 +440,23 @@ describe('authorization consistency: hand-written worlds', () => {
     assert.equal(seen['cid']?.Read, 'forbidden')
   })
 
+  it('access teams share and hold no roles; group teams from token groups own and hold roles', async () => {
+    const seen = await withFixture((f) => agree(f, ACCESS_GROUP_WORLD))
+    assert.deepEqual(seen, {
+      // ann: in sales by token (Local read in east: g_sales, g_east; inherited Basic).
+      ann: {
+        Read: ['g_ann', 'g_east', 'g_sales', 'g_shared'],
+        Write: ['g_ann', 'g_sales', 'g_shared'],
+      },
+      // ben: a stored member of the group team counts for nothing; the access team's share
+      // gives g_shared (read, write).
+      ben: { Read: ['g_shared'], Write: ['g_shared'] },
+      // cid: no role of its own; sales' role (Local in east) reads; the access team's share
+      // needs a Write privilege it doesn't hold.
+      cid: { Read: ['g_east', 'g_sales', 'g_shared'], Write: 'forbidden' },
+    })
+  })
+
   it('the closure follows a business unit move at once, and a cycle is refused', async () => {
     await withFixture(async (f) => {
       const e = envOf(f)
@@ -485,7 +537,10 @@ describe('authorization consistency: hand-written worlds', () => {
 const DEPTH = fc.constantFrom<Depth>(NONE, BASIC, LOCAL, DEEP, GLOBAL)
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
-/** Random worlds: up to 4 business units (any shape), 4 users, 3 teams, 3 roles, 8 records, 6 shares. */
+/**
+ * Random worlds: up to 4 business units (any shape), 4 users (each with token groups), 3 teams
+ * (owner, access or group), 3 roles, 8 records, 6 shares.
+ */
 const worldArbitrary: fc.Arbitrary<World> = fc
   .record({
     nb: fc.integer({ min: 0, max: 4 }),
@@ -518,8 +573,10 @@ const worldArbitrary: fc.Arbitrary<World> = fc
               manager:
                 i === 0 ? fc.constant(undefined) : fc.constantFrom(undefined, ...users.slice(0, i)),
               disabled: fc.boolean(),
+              // Names of teams the token lists: only group teams' count.
+              groups: fc.subarray(teams),
             },
-            { requiredKeys: ['name', 'bu'] },
+            { requiredKeys: ['name', 'bu', 'groups'] },
           ),
         ),
       ),
@@ -540,6 +597,7 @@ const worldArbitrary: fc.Arbitrary<World> = fc
             bu: fc.constantFrom(...bus),
             members: fc.subarray(users),
             isDefault: fc.boolean(),
+            kind: fc.constantFrom('owner' as const, 'access' as const, 'group' as const),
           }),
         ),
       ),
@@ -583,14 +641,19 @@ const worldArbitrary: fc.Arbitrary<World> = fc
       ),
     })
   })
-  .map(({ hierarchy, users, ...w }) => ({
-    ...w,
-    // exactOptionalPropertyTypes: absent, not undefined.
-    users: users.map(({ manager, ...u }) => (manager === undefined ? u : { ...u, manager })),
-    ...(hierarchy === undefined ? {} : { hierarchy }),
-    // Shares only of records that exist.
-    shares: w.shares.filter((s) => w.records.some((r) => r.name === s.record)),
-  }))
+  .map(({ hierarchy, users, ...w }) => {
+    // Access teams own nothing (creating such a record is refused): rootteam owns it instead.
+    const access = new Set(w.teams.filter((t) => t.kind === 'access').map((t) => t.name))
+    return {
+      ...w,
+      // exactOptionalPropertyTypes: absent, not undefined.
+      users: users.map(({ manager, ...u }) => (manager === undefined ? u : { ...u, manager })),
+      ...(hierarchy === undefined ? {} : { hierarchy }),
+      records: w.records.map((r) => (access.has(r.owner) ? { ...r, owner: 'rootteam' } : r)),
+      // Shares only of records that exist.
+      shares: w.shares.filter((s) => w.records.some((r) => r.name === s.record)),
+    }
+  })
 
 describe('authorization consistency: random worlds (fast-check)', () => {
   it('the SQL-pushed query, $count and the per-record check equal a brute-force oracle', async () => {
@@ -687,7 +750,7 @@ describe('authorization consistency: random worlds (fast-check)', () => {
     const withAssigns = worldArbitrary.chain((world) => {
       const owners = [
         ...world.users.map((u) => u.name),
-        ...world.teams.map((t) => t.name),
+        ...world.teams.filter((t) => t.kind !== 'access').map((t) => t.name),
         'rootteam',
       ]
       const records = world.records.map((r) => r.name)

@@ -21,6 +21,7 @@ export {
 } from './predefined-roles.ts'
 export {
   ACCESS_RIGHT_MASK,
+  ALL_ACCESS_RIGHTS,
   privilegeIdOf,
   privilegeName,
   RIGHTS,
@@ -64,7 +65,19 @@ export type { RolePrincipal } from './role-assignment-support.ts'
 export { createBusinessUnit } from './create-business-unit.ts'
 export { moveBusinessUnit } from './move-business-unit.ts'
 export { deleteBusinessUnit } from './delete-business-unit.ts'
-export { createTeam } from './create-team.ts'
+export { createTeam, type TeamKind } from './create-team.ts'
+export { createTeamTemplate } from './create-team-template.ts'
+export { deleteTeamTemplate } from './delete-team-template.ts'
+export { addUserToRecordTeam, type RecordTeamInput } from './add-user-to-record-team.ts'
+export { removeUserFromRecordTeam } from './remove-user-from-record-team.ts'
+export {
+  ACCESS_TEAM,
+  MAX_TABLES_WITH_TEMPLATES,
+  MAX_TEMPLATES_PER_TABLE,
+  OFFICE_GROUP_TEAM,
+  OWNER_TEAM,
+  SECURITY_GROUP_TEAM,
+} from './team-types.ts'
 export { addTeamMembers } from './add-team-members.ts'
 export { removeTeamMembers } from './remove-team-members.ts'
 export { addPrivilegesRole } from './add-privileges-role.ts'

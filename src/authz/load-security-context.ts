@@ -1,6 +1,7 @@
 import { predefinedRoleByTemplate } from './predefined-roles.ts'
 import { BASIC, isDepth, type Depth } from './privileges.ts'
 import { HIERARCHY_SETTING_COLUMNS } from './require-hierarchy-settings-privilege.ts'
+import { ACCESS_TEAM, OFFICE_GROUP_TEAM, SECURITY_GROUP_TEAM } from './team-types.ts'
 import type {
   BusinessUnitStats,
   GrantAnchor,
@@ -41,7 +42,12 @@ const text = (v: unknown): string => String(v)
  */
 export async function loadSecurityContext(
   rows: SecurityRows,
-  user: { readonly systemUserId: string; readonly businessUnitId: string },
+  user: {
+    readonly systemUserId: string
+    readonly businessUnitId: string
+    /** Entra group object ids of the caller's token (lower-case): group team membership. */
+    readonly groups?: readonly string[]
+  },
 ): Promise<LoadedSecurity> {
   const userId = user.systemUserId
   const explicit = await rows.select('teammembership', ['teamid'], { systemuserid: [userId] })
@@ -49,7 +55,19 @@ export async function loadSecurityContext(
     businessunitid: [user.businessUnitId],
     isdefault: [1],
   })
-  const teamIds = [...new Set([...explicit, ...defaults].map((r) => text(r['teamid'])))]
+  // Entra group teams (dataverse-spec §3 Teams): membership derived just in time from the
+  // token's groups claim, never stored (docs/authz.md §16).
+  const groups = user.groups ?? []
+  const groupTeams =
+    groups.length === 0
+      ? []
+      : await rows.select('team', ['teamid'], {
+          azureactivedirectoryobjectid: groups,
+          teamtype: [SECURITY_GROUP_TEAM, OFFICE_GROUP_TEAM],
+        })
+  const teamIds = [
+    ...new Set([...explicit, ...defaults, ...groupTeams].map((r) => text(r['teamid']))),
+  ]
   const teamRows =
     teamIds.length === 0
       ? []
@@ -60,7 +78,7 @@ export async function loadSecurityContext(
   // Access teams (teamtype 1) own nothing and hold no roles (dataverse-spec §3 Teams): they are
   // share principals only, so a role assigned to one anyway grants nothing.
   const roleTeams = new Set(
-    teamRows.filter((t) => t['teamtype'] !== 1).map((t) => text(t['teamid'])),
+    teamRows.filter((t) => t['teamtype'] !== ACCESS_TEAM).map((t) => text(t['teamid'])),
   )
   const teamBu = new Map(
     teams.filter((t) => roleTeams.has(t.teamId)).map((t) => [t.teamId, t.businessUnitId]),

@@ -93,6 +93,11 @@ export interface ControlDb {
     /** The systemuser of the application user in the environment. */
     application_user_id: string
     created_at: string
+    /**
+     * Version 7: JSON array of the Entra-style group object ids the client's tokens carry in
+     * their `groups` claim (group teams, docs/authz.md §16); NULL for none.
+     */
+    groups: Generated<string | null>
   }
   /** Version 2 (identity): issuers whose access tokens a tenant accepts. */
   trusted_issuers: {
@@ -129,7 +134,7 @@ export interface ControlDb {
   }
 }
 
-const SCHEMA_VERSION = 6
+const SCHEMA_VERSION = 7
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -156,6 +161,7 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current < 4) await createVersion4(trx)
     if (current < 5) await createVersion5(trx)
     if (current < 6) await createVersion6(trx)
+    if (current < 7) await addClientGroups(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
@@ -325,4 +331,12 @@ async function createVersion6(trx: Kysely<ControlDb>): Promise<void> {
   for (const column of ['health', 'health_since', 'health_checked_at', 'expiry_checked_on']) {
     await trx.schema.alterTable('tenant_keys').addColumn(column, 'text').execute()
   }
+}
+
+/**
+ * Version 7: the group object ids an application's tokens carry (`groups` claim), for Entra
+ * group teams (docs/authz.md §16).
+ */
+async function addClientGroups(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema.alterTable('identity_clients').addColumn('groups', 'text').execute()
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.ts'
 import type { Random } from '../shared/random.ts'
 import type { Secret } from '../shared/secret.ts'
 import { verifyClientSecret } from './client-secret.ts'
+import { storedGroups } from './set-application-groups.ts'
 import { createMemoryAdapter } from './memory-adapter.ts'
 import { loadSigningKeys, SIGNING_ALG } from './signing-keys.ts'
 import { registerBuiltInIssuer } from './trusted-issuers.ts'
@@ -85,6 +86,15 @@ export async function createTenantProvider(
       }
     },
     jwks: { keys: keys.privateJwks.map((k) => ({ ...k })) },
+    // Group claims (docs/authz.md §16): an application configured with groups
+    // (setApplicationGroups) gets them in its access tokens' `groups` claim, as Entra puts a
+    // service principal's group memberships in app-only tokens.
+    extraTokenClaims: async (_ctx, token) => {
+      const clientId = (token as { clientId?: unknown }).clientId
+      if (typeof clientId !== 'string') return undefined
+      const groups = storedGroups((await findClient(clientId))?.groups)
+      return groups.length === 0 ? undefined : { groups }
+    },
     // EXTENSION POINT (interactive users, a later issue): the account store. Authorization
     // code + PKCE, passwords (argon2id), MFA and passkeys plug in here and in `interactions`.
     findAccount: () => undefined,

@@ -9,10 +9,11 @@ import { deleteApplicationUser } from './delete-application-user.ts'
 import { handleOidcRequest } from './handle-oidc-request.ts'
 import type { IdentityContext } from './identity-context.ts'
 import { listApplicationUsers } from './list-application-users.ts'
-import type { Principal, TokenVerifier } from './principal.ts'
+import { groupSetKey, type Principal, type TokenVerifier } from './principal.ts'
 import type { ImpersonationTarget } from './impersonation-target.ts'
 import { resolveCaller } from './resolve-caller.ts'
 import { resolveImpersonatedCaller } from './resolve-impersonated-caller.ts'
+import { setApplicationGroups } from './set-application-groups.ts'
 import type { IdentityServiceOptions } from './types.ts'
 import { environmentUrl, issuerUrl } from './urls.ts'
 import { CLOCK_TOLERANCE_SECONDS, createTokenVerifier } from './verify-access-token.ts'
@@ -53,6 +54,16 @@ export interface IdentityService {
     environment: string
     clientId: string
   }): Promise<{ clientId: string; applicationUserId: string }>
+  /**
+   * Sets the group object ids the application's next tokens carry (`groups` claim; group
+   * teams, docs/authz.md §16). @throws AppError VALIDATION, APPLICATION_NOT_FOUND
+   */
+  setApplicationGroups(input: {
+    tenant: string
+    environment: string
+    clientId: string
+    groups: readonly string[]
+  }): Promise<readonly string[]>
   /** The built-in issuer of a tenant. */
   issuerUrl(tenantName: string): string
   /** An environment's URL: the audience its tokens carry. */
@@ -162,6 +173,9 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         principal.issuer,
         principal.subject,
         principal.clientId,
+        // Group teams: membership comes from the token, so a changed group set is another
+        // caller (docs/authz.md §16).
+        groupSetKey(principal),
       ].join('\n')
       const cached = async (k: string, resolve: () => Promise<Caller>): Promise<Caller> => {
         const hit = callers.get(k)
@@ -181,6 +195,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     createApplicationUser: (input) => createApplicationUser(ctx, input),
     listApplicationUsers: (input) => listApplicationUsers(ctx, input),
     deleteApplicationUser: (input) => deleteApplicationUser(ctx, input),
+    setApplicationGroups: (input) => setApplicationGroups(ctx, input),
     issuerUrl: (tenantName) => issuerUrl(publicUrl, tenantName),
     environmentUrl: (tenantName, environmentName) =>
       environmentUrl(publicUrl, tenantName, environmentName, routing),

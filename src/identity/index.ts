@@ -3,7 +3,7 @@
  * application users now, interactive users later), verification of access tokens of any
  * trusted issuer, and application users of environments.
  */
-export type { Principal, TokenVerifier } from './principal.ts'
+export { groupSetKey, type Principal, type TokenVerifier } from './principal.ts'
 export type { ApplicationUser, Caller, CreatedApplicationUser } from './application-user.ts'
 export type {
   EnvironmentRecords,

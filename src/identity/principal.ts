@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { TenantId } from '../shared/ids.ts'
 
 /**
@@ -24,6 +25,20 @@ export interface Principal {
   readonly authTime?: number
   /** Authentication methods (`amr`), for conditional access later. */
   readonly methods: readonly string[]
+  /**
+   * The Entra group object ids of the token's `groups` claim (sorted, lower-case, unique; empty
+   * or absent without the claim): membership of group teams, derived per request
+   * (docs/authz.md §16).
+   */
+  readonly groups?: readonly string[]
+}
+
+/** A short key of a principal's group set, for the caller caches (docs/authz.md §7, §14). */
+export function groupSetKey(principal: Pick<Principal, 'groups'>): string {
+  const groups = principal.groups ?? []
+  return groups.length === 0
+    ? '-'
+    : createHash('sha256').update(groups.join(',')).digest('base64url')
 }
 
 /** Verifies a bearer token for one environment. */

@@ -10,7 +10,8 @@ import { UNAUTHORIZED_MESSAGE } from './verify-access-token.ts'
  * Maps a verified principal to the user it acts as in `env`: an application (client
  * credentials) to the systemuser whose `applicationid` is its client id, with that user's
  * business unit, the names of its directly assigned roles and its full security context
- * (teams and every role grant, authz loadSecurityContext).
+ * (teams and every role grant, authz loadSecurityContext; group teams from the token's
+ * `groups`, docs/authz.md §16).
  *
  * An unknown or disabled user is UNAUTHORIZED with the verifier's message, not FORBIDDEN: to
  * the caller it is the same as a revoked token, and it reveals nothing about which
@@ -41,22 +42,34 @@ export async function resolveCaller(
   if (user === undefined || users.records.length !== 1 || user['isdisabled'] === true) {
     throw refuse()
   }
-  return loadCaller(records, env, String(user['systemuserid']), String(user['businessunitid']))
+  return loadCaller(
+    records,
+    env,
+    String(user['systemuserid']),
+    String(user['businessunitid']),
+    principal.groups,
+  )
 }
 
 /**
  * The Caller of a known user: its security context (teams, role grants; docs/authz.md §4) and
- * field permissions (§13), read as the system.
+ * field permissions (§13), read as the system. `groups`: the Entra group ids of the caller's
+ * token (group teams, §16); an impersonated user has none (its token isn't in the request).
  */
 export async function loadCaller(
   records: EnvironmentRecords,
   env: EnvironmentId,
   systemUserId: string,
   businessUnitId: string,
+  groups?: readonly string[],
 ): Promise<Caller> {
   const rows = securityRowsOf(records, env)
-  const { security, roleNames } = await loadSecurityContext(rows, { systemUserId, businessUnitId })
-  // Column security: the field permissions of the user's and its teams' profiles.
+  const { security, roleNames } = await loadSecurityContext(rows, {
+    systemUserId,
+    businessUnitId,
+    ...(groups === undefined ? {} : { groups }),
+  })
+  // Column security: the field permissions of the user's and its teams' profiles (§12).
   const teamIds = security.teams.map((t) => t.teamId)
   const fieldPermissions = await loadFieldPermissions(rows, systemUserId, teamIds)
   return {

@@ -22,6 +22,14 @@ export const UNAUTHORIZED_MESSAGE = 'The access token is missing, invalid or exp
 export const MAX_TOKEN_LENGTH = 8192
 /** RFC 7519 §4.1.4-§4.1.5: "some small leeway" for clock skew on exp and nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 30
+/**
+ * The most group object ids a token's `groups` claim may list. Entra puts at most 200 groups in
+ * a JWT and otherwise sends an overage claim (`_claim_names` / `_claim_sources`, or
+ * `hasgroups`) pointing at Microsoft Graph; overage claims are not followed (no outbound call
+ * is made from a request), so such a caller is in no group team (docs/authz.md §16).
+ */
+export const MAX_TOKEN_GROUPS = 200
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 /** Remote JWKS requests give up after this long (STYLE §6). */
 const JWKS_TIMEOUT_MS = 5000
 // RFC 7515 §7.1: the JWS compact serialisation is exactly three base64url parts. This also
@@ -37,6 +45,8 @@ const CLAIMS = z.object({
   exp: z.number().int().nonnegative(),
   auth_time: z.number().int().nonnegative().optional(),
   amr: z.array(z.string().max(64)).max(16).optional(),
+  // Group object ids (Entra's `groups` claim): GUIDs only; anything else refuses the token.
+  groups: z.array(z.string().regex(GUID)).max(MAX_TOKEN_GROUPS).optional(),
 })
 
 export interface TokenVerifierOptions {
@@ -157,6 +167,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         expiresAt: c.exp,
         ...(c.auth_time === undefined ? {} : { authTime: c.auth_time }),
         methods: c.amr ?? [],
+        // Sorted, lower-case, without duplicates: the caller caches key on this set.
+        ...(c.groups === undefined || c.groups.length === 0
+          ? {}
+          : { groups: [...new Set(c.groups.map((g) => g.toLowerCase()))].sort() }),
       }
     },
   }

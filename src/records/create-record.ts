@@ -126,11 +126,23 @@ export async function businessUnitOf(
   ownerId: string,
 ): Promise<string> {
   if (ownerTable?.columns.some((c) => c.name === 'businessunitid') === true) {
+    const typed = ownerTable.columns.some((c) => c.name === 'teamtype')
     const found = await trx
       .selectFrom(ownerTable.name)
-      .select('businessunitid')
+      .select(typed ? ['businessunitid', 'teamtype'] : ['businessunitid'])
       .where(ownerTable.primaryIdColumn, '=', ownerId)
       .executeTakeFirst()
+    // dataverse-spec §3 Teams: an access team (teamtype 1) owns nothing; records are shared
+    // with it instead (docs/authz.md §16).
+    if (typed && Number(found?.['teamtype']) === 1) {
+      throw new AppError(
+        'RECORD_INVALID',
+        "An access team can't own records; share them with it.",
+        {
+          details: [{ path: 'ownerid', message: 'an access team' }],
+        },
+      )
+    }
     const bu = found?.['businessunitid']
     if (typeof bu === 'string') return bu
   }

@@ -26,6 +26,7 @@ const STANDARD = [
   'teammembership',
   'teamprofiles',
   'teamroles',
+  'teamtemplate',
 ]
 const ENTITY_SETS: Readonly<Record<string, string>> = {
   systemuserroles: 'systemuserrolescollection',

@@ -17,6 +17,8 @@ import { writeColumn, writeTable } from './internal/table-ddl.ts'
 import type { ColumnDef, TableDef } from './model.ts'
 import { seedRow } from './provision-environment.ts'
 import { onBehalfOfColumns } from './system-columns.ts'
+import { installTeamIndexes } from './install-team-indexes.ts'
+import { teamAccessColumns, teamTemplateTable } from './team-template-tables.ts'
 import {
   DEFAULT_HIERARCHY_SETTINGS,
   hierarchySettingsColumns,
@@ -29,7 +31,7 @@ import {
 } from './standard-tables.ts'
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 9
+export const SCHEMA_VERSION = 10
 
 interface Migration {
   readonly version: number
@@ -153,6 +155,12 @@ const MIGRATIONS: readonly Migration[] = [
     version: 9,
     up: migrateOnBehalfOfColumns,
   },
+  {
+    // Version 10: access teams, team templates and Entra group teams (issue #5, docs/authz.md
+    // §16).
+    version: 10,
+    up: migrateAccessAndGroupTeams,
+  },
 ]
 
 /**
@@ -234,6 +242,33 @@ async function migrateOnBehalfOfColumns(trx: EnvDb): Promise<void> {
         .execute()
     }
   }
+}
+
+/**
+ * Version 10 on a provisioned database: the teamtemplate table and the team columns of access
+ * and group teams (teamtemplateid, regardingobjectid, regardingobjecttypecode, systemmanaged,
+ * azureactivedirectoryobjectid, membershiptype), with an index on the Entra object id.
+ * Idempotent (each table and column is checked first); an unprovisioned database gets them at
+ * provisioning.
+ */
+async function migrateAccessAndGroupTeams(trx: EnvDb, clock: Clock): Promise<void> {
+  const names = await trx.selectFrom('_tables').select('name').execute()
+  const present = new Set(names.map((r) => String(r['name'])))
+  if (!present.has('team')) return
+  if (!present.has('teamtemplate')) await writeTable(trx, teamTemplateTable(), nowText(clock))
+  const teamTable = standardTables().find((t) => t.name === 'team') as TableDef
+  const columns = await trx
+    .selectFrom('_columns')
+    .select(['name', 'ordinal'])
+    .where('table_name', '=', 'team')
+    .execute()
+  let ordinal = Math.max(...columns.map((c) => Number(c['ordinal'])))
+  for (const column of teamAccessColumns()) {
+    if (columns.some((c) => c['name'] === column.name)) continue
+    ordinal += 1
+    await writeColumn(trx, teamTable, column, ordinal)
+  }
+  await installTeamIndexes(trx)
 }
 
 /**

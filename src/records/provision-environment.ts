@@ -16,6 +16,7 @@ import { nextVersion } from './internal/next-version.ts'
 import { writePrivilegeRows } from './internal/privilege-catalog.ts'
 import { writeTable } from './internal/table-ddl.ts'
 import type { TableDef } from './model.ts'
+import { installTeamIndexes } from './install-team-indexes.ts'
 import { standardTables } from './standard-tables.ts'
 
 /** Inputs of provisionEnvironment. */
@@ -96,6 +97,7 @@ export async function provisionEnvironment(
     await installSecuritySchema(trx)
     await installColumnSecuritySchema(trx)
     await installHierarchySchema(trx)
+    await installTeamIndexes(trx)
     const seed = async (name: string, id: string, values: Record<string, unknown>) => {
       const table = tables.get(name) as TableDef
       await insertRow(trx, table, await seedRow(trx, table, id, values, ids.systemUserId, now))

@@ -3,6 +3,7 @@ import { buildTableDef } from './internal/build-table-def.ts'
 import { choiceOptions, column, stringColumn } from './internal/column-builders.ts'
 import type { ColumnDef, TableDef } from './model.ts'
 import { primaryIdColumn } from './system-columns.ts'
+import { teamAccessColumns, teamTemplateTable } from './team-template-tables.ts'
 
 const lookup = (
   name: string,
@@ -304,6 +305,7 @@ export function standardTables(): TableDef[] {
         column('teamtype', 'choice', 'Team Type', { choices: TEAM_TYPES }),
         lookup('businessunitid', 'Business Unit', ['businessunit'], 'restrict'),
         column('isdefault', 'boolean', 'Is Default'),
+        ...teamAccessColumns(),
       ],
     }),
     buildTableDef({
@@ -322,6 +324,7 @@ export function standardTables(): TableDef[] {
     ...securityTables(),
     ...columnSecurityTables(),
     privilegeTable(),
+    teamTemplateTable(),
     buildTableDef({
       name: 'account',
       entitySetName: 'accounts',

@@ -550,6 +550,25 @@ export const ERRORS = {
     action:
       'Ask the owner to share the record with you, or an administrator for a role with a wider access level.',
   },
+  ACCESS_TEAM_PRIVILEGES_MISSING: {
+    kind: 'forbidden',
+    http: 403,
+    wire: '0x80040220',
+    exit: 9,
+    meaning:
+      "AddUserToRecordTeam: the user to add doesn't hold Read on the record's table, or a privilege the team template grants, at any access level (Dataverse: \"You can't add the user to the access team because the user doesn't have sufficient privileges on the entity.\").",
+    action:
+      'Give the user a security role with Read and the privileges of the template on that table, then add it again.',
+  },
+  TEAM_TEMPLATE_LIMIT: {
+    kind: 'limit',
+    http: 400,
+    wire: INVALID_ARGUMENT,
+    exit: 2,
+    meaning:
+      'A team template would exceed MaxAutoCreatedAccessTeamsPerEntity (2 templates per table) or MaxEntitiesEnabledForAutoCreatedAccessTeams (100 tables), as in Dataverse.',
+    action: 'Delete a template of that table (or of another table) first, or reuse one.',
+  },
   COLUMN_READ_DENIED: {
     kind: 'forbidden',
     http: 403,

@@ -613,8 +613,8 @@ describe('a data directory from before field keys (control schema 3)', () => {
         name: 'old',
         actor: 'test',
       })
-      // Make it what version 3 wrote: no wrapped_field_key column at all (nor version 5's and
-      // 6's).
+      // Make it what version 3 wrote: no wrapped_field_key column at all (nor version 5's, 6's
+      // and 7's).
       await sql`ALTER TABLE environments DROP COLUMN wrapped_field_key`.execute(app.control.db)
       await sql`ALTER TABLE environments DROP COLUMN locked_from`.execute(app.control.db)
       await sql`ALTER TABLE tenant_keys DROP COLUMN revoked_versions`.execute(app.control.db)
@@ -622,6 +622,7 @@ describe('a data directory from before field keys (control schema 3)', () => {
       await sql`ALTER TABLE tenant_keys DROP COLUMN health_since`.execute(app.control.db)
       await sql`ALTER TABLE tenant_keys DROP COLUMN health_checked_at`.execute(app.control.db)
       await sql`ALTER TABLE tenant_keys DROP COLUMN expiry_checked_on`.execute(app.control.db)
+      await sql`ALTER TABLE identity_clients DROP COLUMN groups`.execute(app.control.db)
       await app.control.db
         .updateTable('control_meta')
         .set({ value: '3' })
@@ -636,7 +637,7 @@ describe('a data directory from before field keys (control schema 3)', () => {
           .select('value')
           .where('key', '=', 'schema_version')
           .executeTakeFirstOrThrow()
-        assert.equal(meta.value, '6')
+        assert.equal(meta.value, '7')
         const before = await app.control.db
           .selectFrom('environments')
           .select('wrapped_field_key')

@@ -143,6 +143,36 @@ describe('token validation (verifier level)', () => {
     })
   })
 
+  it('reads a groups claim of GUIDs (sorted, lower-case, unique); refuses a malformed or oversized one', async () => {
+    const g1 = '7C9E6679-7425-40DE-944B-E07FC1F90AE7'
+    const g2 = '0f8fad5b-d9cb-469f-a165-70867728950e'
+    const principal = await verifier.verify(await sign(claims({ groups: [g1, g2, g1] })), expectA())
+    assert.deepEqual(principal.groups, [g2, g1.toLowerCase()])
+    // No claim, or an empty one: no groups property at all.
+    assert.equal(
+      (await verifier.verify(await sign(claims({ groups: [] })), expectA())).groups,
+      undefined,
+    )
+    await refused(await sign(claims({ groups: ['sales'] })))
+    await refused(await sign(claims({ groups: g2 })))
+    const many = Array.from(
+      { length: 201 },
+      (_, i) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
+    )
+    await refused(await sign(claims({ groups: many })))
+    // Entra's overage claim is not followed: the caller is in no group.
+    const overage = await verifier.verify(
+      await sign(
+        claims({
+          _claim_names: { groups: 'src1' },
+          _claim_sources: { src1: { endpoint: 'https://graph.example/x' } },
+        }),
+      ),
+      expectA(),
+    )
+    assert.equal(overage.groups, undefined)
+  })
+
   it('refuses no token and an empty one', async () => {
     await refused('')
     await refused(undefined as unknown as string)

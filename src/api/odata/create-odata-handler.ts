@@ -26,6 +26,12 @@ import { keyNotFound, resolveRecordKey, withKeyNotFound, type ResolvedKey } from
 import { retrieveEntity } from './retrieve-entity.ts'
 import { serviceDocument } from './service-document.ts'
 import { createBusinessUnitEntity, deleteBusinessUnitEntity } from './business-unit-entity.ts'
+import { RECORD_TEAM_ACTIONS, recordTeamAction } from './record-team-actions.ts'
+import {
+  createTeamTemplateEntity,
+  deleteTeamTemplateEntity,
+  refuseTeamTemplateChange,
+} from './team-template-entity.ts'
 import { roleAssociation, ROLE_ASSOCIATIONS } from './role-association.ts'
 import { ROLE_OPERATIONS, roleOperation } from './role-privilege-actions.ts'
 import {
@@ -173,7 +179,9 @@ async function route(op: Operation, segments: readonly PathSegment[]): Promise<O
       if (method === 'POST') {
         return table.name === 'businessunit'
           ? createBusinessUnitEntity(op, table)
-          : createEntity(op, table)
+          : table.name === 'teamtemplate'
+            ? createTeamTemplateEntity(op, table)
+            : createEntity(op, table)
       }
       throw methodNotAllowed(method, 'an entity set')
     }
@@ -210,11 +218,14 @@ async function routeRecord(
       case 'GET':
         return retrieveEntity(op, table, id)
       case 'PATCH':
+        if (table.name === 'teamtemplate') await refuseTeamTemplateChange(op, table, key.id)
         return upsertEntity(op, table, key)
       case 'DELETE':
         return table.name === 'businessunit'
           ? deleteBusinessUnitEntity(op, table, id)
-          : deleteEntity(op, table, id)
+          : table.name === 'teamtemplate'
+            ? deleteTeamTemplateEntity(op, table, id)
+            : deleteEntity(op, table, id)
       default:
         throw methodNotAllowed(method, 'a record')
     }
@@ -224,6 +235,9 @@ async function routeRecord(
   }
   if (second.name in TEAM_ACTIONS && third === undefined && (second.key ?? '') === '') {
     return teamMembersAction(op, table, id, second.name)
+  }
+  if (second.name in RECORD_TEAM_ACTIONS && third === undefined && (second.key ?? '') === '') {
+    return recordTeamAction(op, table, id, second.name)
   }
   if (second.name === TEAM_MEMBERSHIP && third?.name === '$ref' && third.key === undefined) {
     return teamMembershipRef(op, table, id, second.key)

@@ -52,6 +52,14 @@ export function securitySchema(): string[] {
       (name) =>
         `<Action Name="${name}" IsBound="true"><Parameter Name="entity" Type="mscrm.team" Nullable="false"/><Parameter Name="Members" Type="Collection(mscrm.systemuser)" Nullable="false"/></Action>`,
     ),
+    ...['AddUserToRecordTeamResponse', 'RemoveUserFromRecordTeamResponse'].map(
+      (name) =>
+        `<ComplexType Name="${name}"><Property Name="AccessTeamId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
+    ),
+    ...['AddUserToRecordTeam', 'RemoveUserFromRecordTeam'].map(
+      (name) =>
+        `<Action Name="${name}" IsBound="true"><Parameter Name="entity" Type="mscrm.systemuser" Nullable="false"/><Parameter Name="Record" Type="mscrm.crmbaseentity" Nullable="false"/><Parameter Name="TeamTemplate" Type="mscrm.teamtemplate" Nullable="false"/><ReturnType Type="mscrm.${name}Response" Nullable="false"/></Action>`,
+    ),
     ...['AddPrivilegesRole', 'ReplacePrivilegesRole'].map(
       (name) =>
         `<Action Name="${name}" IsBound="true"><Parameter Name="entity" Type="mscrm.role" Nullable="false"/><Parameter Name="Privileges" Type="Collection(mscrm.RolePrivilege)" Nullable="false"/></Action>`,

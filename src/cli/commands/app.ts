@@ -84,3 +84,34 @@ export const appDelete = defineCommand({
   },
   human: (r) => `Deleted application ${r.clientId}; its user ${r.applicationUserId} is disabled\n`,
 })
+
+export const appGroups = defineCommand({
+  name: 'app groups',
+  summary:
+    "Set the Entra group object ids an application's tokens carry (groups claim; group teams).",
+  args: ['clientId'],
+  options: {
+    ...ENV_OPTIONS,
+    groups: {
+      type: 'string',
+      description: 'Comma-separated group object ids (GUIDs, at most 200); empty to clear',
+      required: true,
+    },
+  },
+  async run(input) {
+    const { identity } = await input.app()
+    const list = requiredOption(input, 'groups')
+    const groups = await identity.setApplicationGroups({
+      tenant: requiredOption(input, 'tenant'),
+      environment: requiredOption(input, 'env'),
+      clientId: input.args['clientId'] ?? '',
+      groups: list
+        .split(',')
+        .map((g) => g.trim())
+        .filter((g) => g !== ''),
+    })
+    return { clientId: (input.args['clientId'] ?? '').toLowerCase(), groups }
+  },
+  human: (r) =>
+    `Tokens of ${r.clientId} issued from now on carry ${r.groups.length} group(s)${r.groups.length === 0 ? '' : `: ${r.groups.join(', ')}`}.\n`,
+})

@@ -1,5 +1,12 @@
 import type { Command } from '../command.ts'
-import { appCreate, appDelete, appList } from './app.ts'
+import { appCreate, appDelete, appGroups, appList } from './app.ts'
+import {
+  recordTeamAdd,
+  recordTeamRemove,
+  teamTemplateCreate,
+  teamTemplateDelete,
+  teamTemplateList,
+} from './team-template.ts'
 import {
   envCreate,
   envDelete,
@@ -128,9 +135,15 @@ export const COMMANDS: readonly Command[] = [
   hierarchyShow,
   hierarchySet,
   hierarchyManager,
+  teamTemplateCreate,
+  teamTemplateList,
+  teamTemplateDelete,
+  recordTeamAdd,
+  recordTeamRemove,
   roleAssign,
   roleUnassign,
   appCreate,
   appList,
   appDelete,
+  appGroups,
 ]
