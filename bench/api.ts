@@ -100,6 +100,8 @@ const dek = await resolveEnvironmentKey(app.control, env.id)
 const keyHex = Buffer.from(dek.expose()).toString('hex')
 dek.dispose()
 const dbFile = app.databases.pathOf(env.id)
+// The floor caches as many pages as the server does.
+const cacheArgs = ['--cache-kib', String(app.config.storage.pageCacheKiB)]
 await app.close()
 
 // ── the full stack ──
@@ -204,7 +206,7 @@ for (const n of workerCounts) {
 
 // ── the floor ──
 const floor = await startChild(
-  [resolve('build/bench/floor-server.js')],
+  [resolve('build/bench/floor-server.js'), ...cacheArgs],
   `${dbFile}\n${keyHex}\n`,
   {},
 )
@@ -263,7 +265,7 @@ const tlsKey = await (async () => {
   }
 })()
 const tlsFloor = await startChild(
-  [resolve('build/bench/floor-server.js')],
+  [resolve('build/bench/floor-server.js'), ...cacheArgs],
   `${dbFile}\n${keyHex}\n${Buffer.from(credentials.serverCert).toString('base64')}\n${Buffer.from(tlsKey).toString('base64')}\n`,
   {},
 )
@@ -286,7 +288,7 @@ for (const n of workerCounts) {
   if (!phases.has('get')) break
   const run = async (input: string, url: string, extra: Record<string, string>) => {
     const f = await startChild(
-      [resolve('build/bench/floor-server.js'), '--workers', String(n)],
+      [resolve('build/bench/floor-server.js'), '--workers', String(n), ...cacheArgs],
       input,
       {},
     )

@@ -5,7 +5,8 @@
  * with a certificate it serves over TLS (the "TLS floor"), with the server's own TLS policy.
  * Prints `{"port":N}` when listening. `--workers N` (N > 1): N processes (node:cluster, the
  * same bare handler in each, sharing the port like `serve --workers`); the primary hands each
- * worker the input over the IPC channel and serves nothing itself.
+ * worker the input over the IPC channel and serves nothing itself. `--cache-kib N`: SQLite's
+ * page cache (default 2048; bench:api passes the server's storage.pageCacheKiB).
  */
 import cluster from 'node:cluster'
 import { createServer as createHttpServer, type RequestListener } from 'node:http'
@@ -14,9 +15,17 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3-multiple-ciphers'
 
-const workers = Number(
-  parseArgs({ options: { workers: { type: 'string', default: '1' } } }).values.workers,
-)
+const args = parseArgs({
+  options: {
+    workers: { type: 'string', default: '1' },
+    // The page cache of the served file: bench:api passes the server's storage.pageCacheKiB, so
+    // the floor and the full stack cache the same pages.
+    'cache-kib': { type: 'string', default: '2048' },
+  },
+}).values
+const workers = Number(args.workers)
+const cacheKiB = Number(args['cache-kib'])
+if (!Number.isInteger(cacheKiB) || cacheKiB < 64) throw new Error('--cache-kib: an integer ≥ 64')
 if (cluster.isPrimary && workers > 1) {
   const input = readFileSync(0, 'utf8')
   let printed = false
@@ -56,7 +65,7 @@ function serve(input: string): void {
   db.pragma(`key="x'${keyHex ?? ''}'"`)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
-  db.pragma('cache_size = -2048')
+  db.pragma(`cache_size = -${String(cacheKiB)}`)
 
   const getById = db.prepare('SELECT * FROM account WHERE accountid = ?')
   const query = db.prepare(
