@@ -117,7 +117,7 @@ export const SETTINGS: readonly SettingDoc[] = [
     source: '`--workers` or `<dataDir>/strongroom.json`',
     type: 'integer 1-64 or `"auto"`',
     default: '`1`',
-    note: 'Server processes sharing the port (node:cluster). `"auto"`: one per CPU. Each has its own caches and database handles; changes made through any of them, or the CLI, are seen by all at their next request (docs/architecture.md).',
+    note: 'Server processes sharing the port (node:cluster). `"auto"`: one per CPU — use it in production (bench/README.md: the point-GET target is met with one process per core). Each has its own caches and database handles; changes made through any of them, or the CLI, are seen by all at their next request (docs/architecture.md).',
   },
   {
     name: 'server.publicUrl',
