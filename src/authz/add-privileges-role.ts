@@ -36,7 +36,7 @@ export async function addPrivilegesRole(
       const given = template.get(privilegeOf(known, privilege).id)
       return given !== undefined && depth < given
     })
-    if (narrows) await materializeRole(tx, role, caller.systemUserId)
+    if (narrows) await materializeRole(tx, role, actor)
     const stored = await storedPrivileges(tx, role.id)
     for (const { privilege, depth } of privileges) {
       const p = privilegeOf(known, privilege)

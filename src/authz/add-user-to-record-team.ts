@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { loadSecurityContext } from './load-security-context.ts'
 import { securityRowsOf } from './security-rows.ts'
 import { requireRights, type SharingDeps } from './share-support.ts'
@@ -53,7 +53,7 @@ export async function addUserToRecordTeam(
         )
       }
     }
-    const actor = { actorId: caller.systemUserId }
+    const actor = actorOf(caller)
     const recordId = input.recordId.toLowerCase()
     let teamId = await recordTeamOf(tx, recordId, template.id)
     if (teamId === undefined) {

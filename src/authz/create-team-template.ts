@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { SECURITY_ROWS_LIMIT } from './security-rows.ts'
 import { rightsOfMask, shareableTable, type SharingDeps } from './share-support.ts'
 import { MAX_TABLES_WITH_TEMPLATES, MAX_TEMPLATES_PER_TABLE } from './team-types.ts'
@@ -60,7 +60,7 @@ export async function createTeamTemplate(
         defaultaccessrightsmask: input.accessMask,
         ...(input.description === undefined ? {} : { description: input.description }),
       },
-      { actorId: caller.systemUserId },
+      actorOf(caller),
     )
   })
 }

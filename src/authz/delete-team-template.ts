@@ -1,4 +1,4 @@
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import type { SharingDeps } from './share-support.ts'
 import {
   deleteTeamCompletely,
@@ -28,7 +28,7 @@ export async function deleteTeamTemplate(
     const id = String(template['teamtemplateid'])
     const teams = await teamsOfTemplate(tx, id)
     for (const team of teams) await deleteTeamCompletely(tx, caller, team)
-    await records.deleteRecord(deps.env, 'teamtemplate', id, { actorId: caller.systemUserId })
+    await records.deleteRecord(deps.env, 'teamtemplate', id, actorOf(caller))
     return teams.length
   })
 }

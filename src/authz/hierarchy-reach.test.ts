@@ -171,4 +171,26 @@ describe('requireHierarchySettingsPrivilege', () => {
       enablehierarchicalsecuritymodel: true,
     })
   })
+
+  it('under impersonation needs it for the real caller too (the intersection)', () => {
+    const admin = caller(['System Administrator'])
+    const delegate = { ...caller(['Delegate']), systemUserId: 'real' }
+    assert.throws(
+      () => {
+        requireHierarchySettingsPrivilege({ ...admin, impersonator: delegate }, ORGANIZATION, {
+          enablehierarchicalsecuritymodel: true,
+        })
+      },
+      {
+        code: 'FORBIDDEN',
+        message:
+          'Principal user (Id=real) is missing prvChangeHierarchySecuritySettings privilege.',
+      },
+    )
+    requireHierarchySettingsPrivilege(
+      { ...admin, impersonator: { ...admin, systemUserId: 'real' } },
+      ORGANIZATION,
+      { enablehierarchicalsecuritymodel: true },
+    )
+  })
 })

@@ -37,7 +37,7 @@ export async function templatePrivileges(
 export async function materializeRole(
   deps: SharingDeps,
   role: { readonly id: string; readonly templateId?: string },
-  actorId: string,
+  actor: { readonly actorId: string; readonly callingUserId?: string },
 ): Promise<void> {
   if (role.templateId === undefined) return
   const stored = await storedPrivileges(deps, role.id)
@@ -48,7 +48,7 @@ export async function materializeRole(
         deps.env,
         'roleprivileges',
         { roleid: role.id, privilegeid: privilegeId, privilegedepthmask: depth },
-        { actorId },
+        actor,
       )
     } else if (row.depth < depth) {
       await deps.records.updateRecord(
@@ -56,9 +56,9 @@ export async function materializeRole(
         'roleprivileges',
         row.rowId,
         { privilegedepthmask: depth },
-        { actorId },
+        actor,
       )
     }
   }
-  await deps.records.updateRecord(deps.env, 'role', role.id, { roletemplateid: null }, { actorId })
+  await deps.records.updateRecord(deps.env, 'role', role.id, { roletemplateid: null }, actor)
 }

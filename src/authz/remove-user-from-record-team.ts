@@ -1,6 +1,6 @@
 import { AppError } from '../shared/errors.ts'
 import { readUser, requireTemplateTable, type RecordTeamInput } from './add-user-to-record-team.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import { requireRights, type SharingDeps } from './share-support.ts'
 import { membersOf } from './team-support.ts'
 import { readTeamTemplate, recordTeamOf } from './team-template-support.ts'
@@ -32,9 +32,7 @@ export async function removeUserFromRecordTeam(
     }
     const membership = (await membersOf(tx, teamId)).get(user.systemUserId)
     if (membership !== undefined) {
-      await records.deleteRecord(deps.env, 'teammembership', membership, {
-        actorId: caller.systemUserId,
-      })
+      await records.deleteRecord(deps.env, 'teammembership', membership, actorOf(caller))
     }
     return teamId
   })

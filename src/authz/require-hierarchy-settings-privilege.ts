@@ -1,8 +1,6 @@
 import type { TableDef } from '../records/index.ts'
-import { AppError } from '../shared/errors.ts'
 import type { Caller } from './caller.ts'
-import { hasTaskPrivilege } from './has-task-privilege.ts'
-import { securityFromRoleNames } from './security-from-role-names.ts'
+import { requireTaskPrivilege } from './has-task-privilege.ts'
 
 /** The organization columns that are hierarchy security settings (docs/authz.md §15). */
 export const HIERARCHY_SETTING_COLUMNS: readonly string[] = [
@@ -27,10 +25,6 @@ export function requireHierarchySettingsPrivilege(
 ): void {
   if (table.name !== 'organization') return
   if (!HIERARCHY_SETTING_COLUMNS.some((c) => Object.hasOwn(data, c))) return
-  const security = caller.security ?? securityFromRoleNames(caller)
-  if (hasTaskPrivilege(security, 'prvChangeHierarchySecuritySettings')) return
-  throw new AppError(
-    'FORBIDDEN',
-    `Principal user (Id=${caller.systemUserId}) is missing prvChangeHierarchySecuritySettings privilege.`,
-  )
+  // Under impersonation both users need it (the intersection, docs/authz.md §8).
+  requireTaskPrivilege(caller, 'prvChangeHierarchySecuritySettings')
 }

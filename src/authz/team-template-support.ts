@@ -1,6 +1,6 @@
 import type { TableDef } from '../records/index.ts'
 import { AppError } from '../shared/errors.ts'
-import type { Caller } from './caller.ts'
+import { actorOf, type Caller } from './caller.ts'
 import type { Right } from './privileges.ts'
 import { rightAccess } from './record-access.ts'
 import { SECURITY_ROWS_LIMIT } from './security-rows.ts'
@@ -85,7 +85,7 @@ export async function deleteTeamCompletely(
   caller: Caller,
   teamId: string,
 ): Promise<void> {
-  const actor = { actorId: caller.systemUserId }
+  const actor = actorOf(caller)
   const rowsOf = async (table: string, column: string): Promise<string[]> => {
     const key = (await deps.records.getTable(deps.env, table)).primaryIdColumn
     const result = await deps.records.queryRecords(

@@ -7,7 +7,8 @@ import type { EnvDb } from '../storage/index.ts'
  * an access team by its (record, template). Idempotent.
  */
 export async function installTeamIndexes(trx: EnvDb): Promise<void> {
-  await sql`create index if not exists "_ix.team.azureactivedirectoryobjectid"
+  // Unique: one team per Entra group, whichever path creates it (nulls don't collide).
+  await sql`create unique index if not exists "_ix.team.azureactivedirectoryobjectid"
     on team (azureactivedirectoryobjectid)`.execute(trx)
   await sql`create index if not exists "_ix.team.regardingobjectid"
     on team (regardingobjectid)`.execute(trx)

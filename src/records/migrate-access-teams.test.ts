@@ -29,6 +29,7 @@ describe('schema: access teams, team templates and group teams', () => {
         await sql`drop table teamtemplate`.execute(db)
         await db.deleteFrom('_columns').where('table_name', '=', 'teamtemplate').execute()
         await db.deleteFrom('_tables').where('name', '=', 'teamtemplate').execute()
+        await db.deleteFrom('privilege').where('name', 'like', 'prv%teamtemplate').execute()
         // eslint-disable-next-line no-restricted-syntax -- test DDL, an integer constant
         await sql`pragma user_version = ${sql.lit(SCHEMA_VERSION - 1)}`.execute(db)
         await migrateEnvironmentDatabase(db)
@@ -39,6 +40,13 @@ describe('schema: access teams, team templates and group teams', () => {
         const names = indexes.rows.map((r) => r.name)
         assert.ok(names.includes('_ix.team.azureactivedirectoryobjectid'))
         assert.ok(names.includes('_ix.team.teamtemplateid'))
+        // The privilege catalog lists the new table's eight privileges, as for a new table.
+        const privileges = await db
+          .selectFrom('privilege')
+          .select('name')
+          .where('name', 'like', 'prv%teamtemplate')
+          .execute()
+        assert.equal(privileges.length, 8)
       })
       g.service.forget(g.env)
       const team = await g.service.getTable(g.env, 'team')

@@ -256,6 +256,14 @@ async function migrateAccessAndGroupTeams(trx: EnvDb, clock: Clock): Promise<voi
   const present = new Set(names.map((r) => String(r['name'])))
   if (!present.has('team')) return
   if (!present.has('teamtemplate')) await writeTable(trx, teamTemplateTable(), nowText(clock))
+  // Its privileges in the read-only catalog (version 8), as a table created today gets them.
+  await writePrivilegeRows(
+    trx,
+    [teamTemplateTable()],
+    false,
+    await requireEnvSetting(trx, 'system_user_id'),
+    nowText(clock),
+  )
   const teamTable = standardTables().find((t) => t.name === 'team') as TableDef
   const columns = await trx
     .selectFrom('_columns')

@@ -101,7 +101,10 @@ export async function updateRecord(
       .executeTakeFirst()
     if (result.numUpdatedRows !== 1n) throw mismatch()
     const c: CascadeContext = { ctx: { ...ctx, db: trx }, trx, catalog, actorId: actor }
-    await afterUpdate(c, table, recordId, row, current, options.actorId)
+    await afterUpdate(c, table, recordId, row, current, {
+      actorId: options.actorId,
+      ...(options.callingUserId === undefined ? {} : { callingUserId: options.callingUserId }),
+    })
     return Number(version)
   })
 }
@@ -119,7 +122,7 @@ async function afterUpdate(
   id: string,
   row: ReadonlyMap<string, unknown>,
   current: Readonly<Record<string, unknown>>,
-  actorId: string,
+  actor: Pick<UpdateRecordOptions, 'actorId' | 'callingUserId'>,
 ): Promise<void> {
   if (table.name === 'principalobjectaccess') {
     if (row.has('accessrightsmask')) {
@@ -135,7 +138,9 @@ async function afterUpdate(
   if (assigned) {
     if (typeof previousOwner === 'string') await shareToPreviousOwner(c, table, id, previousOwner)
     for (const child of await childrenToAssign(c, table, id, previousOwner, newOwner)) {
-      await updateRecord(c.ctx, child.table.name, child.id, { ownerid: newOwner }, { actorId })
+      // The cascade is the same change: the same actor, and the same real caller under
+      // impersonation (modifiedonbehalfby).
+      await updateRecord(c.ctx, child.table.name, child.id, { ownerid: newOwner }, actor)
     }
   }
   const moved =

@@ -11,14 +11,17 @@ import {
 } from '../../authz/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { Operation } from './operation.ts'
+import { refuseProtectedTeamColumns } from './protected-team-columns.ts'
 
 /**
  * The caller's scope for a create or update with `data` (authz recordChangeAccess): Create /
  * Write, plus Append when a lookup is set and Assign when the owner changes, in one predicate;
  * a create owned by someone else needs the Assign privilege; a change of a hierarchy security
- * setting needs prvChangeHierarchySecuritySettings.
+ * setting needs prvChangeHierarchySecuritySettings; the columns that make a team or team
+ * template what it is are guarded (refuseProtectedTeamColumns).
  *
- * @throws AppError FORBIDDEN when one of the privileges is held at no depth (0x80040220)
+ * @throws AppError FORBIDDEN when one of the privileges is held at no depth (0x80040220),
+ *   RECORD_INVALID for a protected team or team template column
  */
 export function changeScope(
   op: Operation,
@@ -26,6 +29,7 @@ export function changeScope(
   operation: 'create' | 'update',
   data: Readonly<Record<string, unknown>>,
 ): RecordScope | undefined {
+  refuseProtectedTeamColumns(table, operation, data)
   if (operation === 'create') requireAssignOnCreate(op.api.caller, table, data)
   const scope = recordChangeAccess(
     op.api.caller,
