@@ -9,6 +9,7 @@ import { createEnvironment } from '../../src/control/environments/create-environ
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { ERRORS } from '../../src/shared/errors.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
+import { fetchClientToken } from '../helpers/client-token.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
 
 const GROUP = '0f8fad5b-d9cb-469f-a165-70867728950e'
@@ -61,19 +62,13 @@ describe('access teams and group teams over HTTPS', () => {
   const fetchToken = async (name: string): Promise<string> => {
     const c = client[name]
     if (c === undefined) throw new Error(name)
-    const res = await send(
-      'POST',
-      c.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-      {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${c.clientId}:${c.secret}`).toString('base64')}`,
-      },
-      new URLSearchParams({
-        grant_type: 'client_credentials',
-        resource: `${running.baseUrl}/acme/prod/`,
-      }).toString(),
-    )
-    return (JSON.parse(res.body) as { access_token: string }).access_token
+    return fetchClientToken({
+      tokenEndpoint: c.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+      clientId: c.clientId,
+      clientSecret: c.secret,
+      resource: `${running.baseUrl}/acme/prod/`,
+      ca,
+    })
   }
   const idOf = (res: { headers: Record<string, string> }): string =>
     /\(([0-9a-f-]{36})\)$/.exec(res.headers['odata-entityid'] ?? '')?.[1] ?? ''

@@ -7,6 +7,7 @@ import { startServer, type RunningServer } from '../../src/api/start-server.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
+import { fetchClientToken } from '../helpers/client-token.ts'
 import { openApp, testDeps } from '../helpers/open-app.ts'
 
 type Json = Record<string, unknown>
@@ -88,20 +89,13 @@ describe('sharing over HTTPS: share to previous owner, cascades, team principals
         role,
       })
       user[name] = app.applicationUserId
-      const secret = Buffer.from(app.clientSecret.expose()).toString()
-      const res = await send(
-        'POST',
-        app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-        {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${app.clientId}:${secret}`).toString('base64')}`,
-        },
-        new URLSearchParams({
-          grant_type: 'client_credentials',
-          resource: `${running.baseUrl}/acme/prod/`,
-        }).toString(),
-      )
-      token[name] = (JSON.parse(res.body) as { access_token: string }).access_token
+      token[name] = await fetchClientToken({
+        tokenEndpoint: app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
+        clientId: app.clientId,
+        clientSecret: Buffer.from(app.clientSecret.expose()).toString(),
+        resource: `${running.baseUrl}/acme/prod/`,
+        ca,
+      })
     }
     const org = await api('admin', 'GET', 'organizations?$select=sharetopreviousowneronassign')
     const row = (org.json['value'] as Json[])[0] ?? {}
