@@ -129,6 +129,16 @@ const leaks = (answer: Answer | string): string[] => {
   return SECRETS.filter((s) => text.includes(s))
 }
 
+/**
+ * Whether a response mentions the number `n` as a value: ids (GUIDs) and etags are left out
+ * first, since a random GUID or a row version can contain the digits by chance.
+ */
+const mentions = (answer: Answer, n: number): boolean =>
+  JSON.stringify(answer.body ?? null)
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '')
+    .replace(/W\/\\"[0-9]+\\"/g, '')
+    .includes(String(n))
+
 const refused = (answer: Answer, code = '0x8004f507'): void => {
   assert.equal(answer.status, 403, JSON.stringify(answer.body))
   assert.equal(answer.error?.code, code)
@@ -179,7 +189,7 @@ describe('column security leak suite (OData handler)', () => {
         headers: { Prefer: 'odata.include-annotations="*"' },
       })
       assert.equal(a.status, 200)
-      assert.ok(!JSON.stringify(a.body).includes('700'))
+      assert.ok(!mentions(a, 700))
       for (const r of rows(a)) {
         assert.equal(r['creditlimit@OData.Community.Display.V1.FormattedValue'], undefined)
       }
@@ -263,7 +273,7 @@ describe('column security leak suite (OData handler)', () => {
         const a = await get('accounts', alice, { $apply: apply })
         refused(a)
         assert.match(a.error?.message ?? '', /\$apply/)
-        assert.ok(!JSON.stringify(a.body).includes('1000'))
+        assert.ok(!mentions(a, 1000))
       }
       // The same aggregates over readable columns only are answered.
       const ok = await get('accounts', alice, { $apply: 'groupby((name),aggregate($count as n))' })
