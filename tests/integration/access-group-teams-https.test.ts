@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { request } from 'node:https'
 import { after, before, describe, it } from 'node:test'
 import { decodeJwt } from 'jose'
-import type { Strongroom } from '../../src/app.ts'
-import { startServer, type RunningServer } from '../../src/api/start-server.ts'
-import { createEnvironment } from '../../src/control/environments/create-environment.ts'
-import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { ERRORS } from '../../src/shared/errors.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
-import { fetchClientToken } from '../helpers/client-token.ts'
-import { openApp, testDeps } from '../helpers/open-app.ts'
+import { startHttpsWorld, type HttpsWorld } from '../helpers/https-world.ts'
 
 const GROUP = '0f8fad5b-d9cb-469f-a165-70867728950e'
 
@@ -21,55 +14,26 @@ const GROUP = '0f8fad5b-d9cb-469f-a165-70867728950e'
  */
 describe('access teams and group teams over HTTPS', () => {
   const dir = tempDir('sr-teams-')
-  let server: Strongroom
-  let running: RunningServer
-  let ca = ''
-  const token: Record<string, string> = {}
-  const user: Record<string, string> = {}
-  const client: Record<string, { clientId: string; secret: string; tokenEndpoint: string }> = {}
+  let w: HttpsWorld
+  let token: Record<string, string> = {}
+  let user: Readonly<Record<string, string>> = {}
   const env = ['--tenant', 'acme', '--env', 'prod']
   let annAccount = ''
   let template = ''
 
   const send = (method: string, url: string, headers: Record<string, string>, body?: string) =>
-    new Promise<{ status: number; body: string; headers: Record<string, string> }>(
-      (resolve, reject) => {
-        const req = request(url, { method, ca, headers }, (res) => {
-          let text = ''
-          res.on('data', (d: Buffer) => (text += d.toString()))
-          res.on('end', () => {
-            resolve({
-              status: res.statusCode ?? 0,
-              body: text,
-              headers: res.headers as Record<string, string>,
-            })
-          })
-        })
-        req.on('error', reject)
-        req.end(body)
-      },
-    )
+    w.send(method, url, headers, body)
   const api = (who: string, method: string, path: string, body?: unknown) =>
     send(
       method,
-      `${running.baseUrl}/acme/prod/api/data/v9.2/${path}`,
+      `${w.webApi}${path}`,
       {
         authorization: `Bearer ${token[who] ?? ''}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body === undefined ? undefined : JSON.stringify(body),
     )
-  const fetchToken = async (name: string): Promise<string> => {
-    const c = client[name]
-    if (c === undefined) throw new Error(name)
-    return fetchClientToken({
-      tokenEndpoint: c.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-      clientId: c.clientId,
-      clientSecret: c.secret,
-      resource: `${running.baseUrl}/acme/prod/`,
-      ca,
-    })
-  }
+  const fetchToken = (name: string): Promise<string> => w.fetchToken(name)
   const idOf = (res: { headers: Record<string, string> }): string =>
     /\(([0-9a-f-]{36})\)$/.exec(res.headers['odata-entityid'] ?? '')?.[1] ?? ''
   const recordTeam = (who: string, action: string, userName: string, over: object = {}) =>
@@ -80,38 +44,20 @@ describe('access teams and group teams over HTTPS', () => {
     })
 
   before(async () => {
-    server = await openApp(dir.path, { init: true })
-    await createTenant(server.control, { name: 'acme', actor: 'test' })
-    await createEnvironment(server.control, { tenant: 'acme', name: 'prod', actor: 'test' })
-    running = await startServer(server, testDeps, { host: '127.0.0.1', port: 0 })
-    ca = readFileSync(running.caCertFile ?? '', 'utf8')
-    for (const [name, role] of [
+    w = await startHttpsWorld(dir.path, [
       ['admin', 'System Administrator'],
       ['ann', 'Basic User'],
       ['ben', 'Basic User'],
       ['dan', 'Delegate'],
-    ] as const) {
-      const app = await server.identity.createApplicationUser({
-        tenant: 'acme',
-        environment: 'prod',
-        name,
-        role,
-      })
-      user[name] = app.applicationUserId
-      client[name] = {
-        clientId: app.clientId,
-        secret: Buffer.from(app.clientSecret.expose()).toString(),
-        tokenEndpoint: app.tokenEndpoint,
-      }
-      token[name] = await fetchToken(name)
-    }
+    ])
+    token = w.token
+    user = w.user
     const created = await api('ann', 'POST', 'accounts', { name: 'Ann Co' })
     assert.equal(created.status, 204, created.body)
     annAccount = idOf(created)
   })
   after(async () => {
-    await running.stop()
-    await server.close()
+    await w.stop()
     dir.remove()
   })
 
@@ -199,7 +145,7 @@ describe('access teams and group teams over HTTPS', () => {
     assert.equal(patched.status, 204, patched.body)
     // The access team holds no roles and owns nothing.
     const role = await api('admin', 'POST', `teams(${teamId})/teamroles_association/$ref`, {
-      '@odata.id': `${running.baseUrl}/acme/prod/api/data/v9.2/roles(${teamId})`,
+      '@odata.id': `${w.webApi}roles(${teamId})`,
     })
     assert.equal(role.status, 404) // no role has that id: checked first
     const own = await api('admin', 'POST', 'accounts', {
@@ -282,7 +228,7 @@ describe('access teams and group teams over HTTPS', () => {
     const set = await cli(dir.path, [
       'app',
       'groups',
-      client['ben']?.clientId ?? '',
+      w.apps['ben']?.clientId ?? '',
       '--groups',
       GROUP.toUpperCase(),
       ...env,
@@ -301,7 +247,7 @@ describe('access teams and group teams over HTTPS', () => {
     const groupsForDan = await cli(dir.path, [
       'app',
       'groups',
-      client['dan']?.clientId ?? '',
+      w.apps['dan']?.clientId ?? '',
       '--groups',
       GROUP,
       ...env,
@@ -332,7 +278,7 @@ describe('access teams and group teams over HTTPS', () => {
     const cleared = await cli(dir.path, [
       'app',
       'groups',
-      client['ben']?.clientId ?? '',
+      w.apps['ben']?.clientId ?? '',
       '--groups',
       '',
       ...env,
@@ -344,7 +290,7 @@ describe('access teams and group teams over HTTPS', () => {
     const badGroups = await cli(dir.path, [
       'app',
       'groups',
-      client['ben']?.clientId ?? '',
+      w.apps['ben']?.clientId ?? '',
       '--groups',
       'not-a-guid',
       ...env,

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { request } from 'node:https'
 import { after, before, describe, it } from 'node:test'
-import type { Strongroom } from '../../src/app.ts'
-import { startServer, type RunningServer } from '../../src/api/start-server.ts'
-import { createEnvironment } from '../../src/control/environments/create-environment.ts'
-import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { privilegeIdOf } from '../../src/authz/index.ts'
 import { ERRORS } from '../../src/shared/errors.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
-import { fetchClientToken } from '../helpers/client-token.ts'
-import { openApp, testDeps } from '../helpers/open-app.ts'
+import { startHttpsWorld, type HttpsWorld } from '../helpers/https-world.ts'
 
 /**
  * Hierarchy security, manager model (docs/authz.md §15), over real HTTPS with application
@@ -20,33 +13,19 @@ import { openApp, testDeps } from '../helpers/open-app.ts'
  */
 describe('hierarchy security over the Web API', () => {
   const dir = tempDir('sr-hierarchy-')
-  let server: Strongroom
-  let running: RunningServer
-  let ca = ''
+  let w: HttpsWorld
   let orgId = ''
-  const token: Record<string, string> = {}
-  const user: Record<string, string> = {}
+  let token: Record<string, string> = {}
+  let user: Readonly<Record<string, string>> = {}
   const record: Record<string, string> = {}
   const env = ['--tenant', 'acme', '--env', 'prod']
 
   const send = (method: string, url: string, headers: Record<string, string>, body?: string) =>
-    new Promise<{ status: number; body: string; headers: Record<string, unknown> }>(
-      (resolve, reject) => {
-        const req = request(url, { method, ca, headers }, (res) => {
-          let text = ''
-          res.on('data', (d: Buffer) => (text += d.toString()))
-          res.on('end', () => {
-            resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers })
-          })
-        })
-        req.on('error', reject)
-        req.end(body)
-      },
-    )
+    w.send(method, url, headers, body)
   const api = (who: string, method: string, path: string, body?: unknown) =>
     send(
       method,
-      `${running.baseUrl}/acme/prod/api/data/v9.2/${path}`,
+      `${w.webApi}${path}`,
       {
         authorization: `Bearer ${token[who] ?? ''}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -76,32 +55,14 @@ describe('hierarchy security over the Web API', () => {
     )
 
   before(async () => {
-    server = await openApp(dir.path, { init: true })
-    await createTenant(server.control, { name: 'acme', actor: 'test' })
-    await createEnvironment(server.control, { tenant: 'acme', name: 'prod', actor: 'test' })
-    running = await startServer(server, testDeps, { host: '127.0.0.1', port: 0 })
-    ca = readFileSync(running.caCertFile ?? '', 'utf8')
-    for (const [name, role] of [
+    w = await startHttpsWorld(dir.path, [
       ['admin', 'System Administrator'],
       ['boss', 'Basic User'],
       ['mid', 'Basic User'],
       ['low', 'Basic User'],
-    ] as const) {
-      const app = await server.identity.createApplicationUser({
-        tenant: 'acme',
-        environment: 'prod',
-        name,
-        role,
-      })
-      user[name] = app.applicationUserId
-      token[name] = await fetchClientToken({
-        tokenEndpoint: app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-        clientId: app.clientId,
-        clientSecret: Buffer.from(app.clientSecret.expose()).toString(),
-        resource: `${running.baseUrl}/acme/prod/`,
-        ca,
-      })
-    }
+    ])
+    token = w.token
+    user = w.user
     const orgs = await api('admin', 'GET', 'organizations?$select=organizationid')
     orgId = (JSON.parse(orgs.body) as { value: { organizationid: string }[] }).value[0]
       ?.organizationid as string
@@ -115,8 +76,7 @@ describe('hierarchy security over the Web API', () => {
     }
   })
   after(async () => {
-    await running.stop()
-    await server.close()
+    await w.stop()
     dir.remove()
   })
 
@@ -189,7 +149,7 @@ describe('hierarchy security over the Web API', () => {
   })
 
   it('$batch parts are decided the same way (read at depth 2, no write there)', async () => {
-    const base = `${running.baseUrl}/acme/prod/api/data/v9.2/`
+    const base = w.webApi
     const part = (line: string, body?: unknown) => [
       'Content-Type: application/http',
       'Content-Transfer-Encoding: binary',

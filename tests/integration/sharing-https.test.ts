@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { request } from 'node:https'
 import { after, before, describe, it } from 'node:test'
-import type { Strongroom } from '../../src/app.ts'
-import { startServer, type RunningServer } from '../../src/api/start-server.ts'
-import { createEnvironment } from '../../src/control/environments/create-environment.ts'
-import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { cli, tempDir } from '../helpers/cli.ts'
-import { fetchClientToken } from '../helpers/client-token.ts'
-import { openApp, testDeps } from '../helpers/open-app.ts'
+import { startHttpsWorld, type HttpsWorld } from '../helpers/https-world.ts'
 
 type Json = Record<string, unknown>
 
@@ -19,30 +12,18 @@ type Json = Record<string, unknown>
  */
 describe('sharing over HTTPS: share to previous owner, cascades, team principals', () => {
   const dir = tempDir('sr-sharing-')
-  let server: Strongroom
-  let running: RunningServer
-  let ca = ''
-  const token: Record<string, string> = {}
-  const user: Record<string, string> = {}
+  let w: HttpsWorld
+  let token: Record<string, string> = {}
+  let user: Readonly<Record<string, string>> = {}
   const env = ['--tenant', 'acme', '--env', 'prod']
   let organizationId = ''
 
   const send = (method: string, url: string, headers: Record<string, string>, body?: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(url, { method, ca, headers }, (res) => {
-        let text = ''
-        res.on('data', (d: Buffer) => (text += d.toString()))
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: text })
-        })
-      })
-      req.on('error', reject)
-      req.end(body)
-    })
+    w.send(method, url, headers, body)
   const api = async (who: string, method: string, path: string, body?: unknown) => {
     const res = await send(
       method,
-      `${running.baseUrl}/acme/prod/api/data/v9.2/${path}`,
+      `${w.webApi}${path}`,
       {
         authorization: `Bearer ${token[who] ?? ''}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -72,39 +53,20 @@ describe('sharing over HTTPS: share to previous owner, cascades, team principals
     })
 
   before(async () => {
-    server = await openApp(dir.path, { init: true })
-    await createTenant(server.control, { name: 'acme', actor: 'test' })
-    await createEnvironment(server.control, { tenant: 'acme', name: 'prod', actor: 'test' })
-    running = await startServer(server, testDeps, { host: '127.0.0.1', port: 0 })
-    ca = readFileSync(running.caCertFile ?? '', 'utf8')
-    for (const [name, role] of [
+    w = await startHttpsWorld(dir.path, [
       ['admin', 'System Administrator'],
       ['seller', 'Basic User'],
       ['other', 'Basic User'],
-    ] as const) {
-      const app = await server.identity.createApplicationUser({
-        tenant: 'acme',
-        environment: 'prod',
-        name,
-        role,
-      })
-      user[name] = app.applicationUserId
-      token[name] = await fetchClientToken({
-        tokenEndpoint: app.tokenEndpoint.replace(/^https:\/\/localhost:\d+/, running.baseUrl),
-        clientId: app.clientId,
-        clientSecret: Buffer.from(app.clientSecret.expose()).toString(),
-        resource: `${running.baseUrl}/acme/prod/`,
-        ca,
-      })
-    }
+    ])
+    token = w.token
+    user = w.user
     const org = await api('admin', 'GET', 'organizations?$select=sharetopreviousowneronassign')
     const row = (org.json['value'] as Json[])[0] ?? {}
     organizationId = String(row['organizationid'])
     assert.equal(row['sharetopreviousowneronassign'], false)
   })
   after(async () => {
-    await running.stop()
-    await server.close()
+    await w.stop()
     dir.remove()
   })
 
@@ -213,7 +175,7 @@ describe('sharing over HTTPS: share to previous owner, cascades, team principals
     const role = await api('admin', 'GET', "roles?$select=name&$filter=name eq 'Basic User'")
     const roleId = String(((role.json['value'] as Json[])[0] ?? {})['roleid'])
     const assigned = await api('admin', 'POST', `teams(${teamId})/teamroles_association/$ref`, {
-      '@odata.id': `${running.baseUrl}/acme/prod/api/data/v9.2/roles(${roleId})`,
+      '@odata.id': `${w.webApi}roles(${roleId})`,
     })
     assert.equal(assigned.status, 204, assigned.body)
     assert.equal(
