@@ -250,6 +250,14 @@ export function worldHierarchyValues(h: WorldHierarchy): Record<string, unknown>
 }
 
 const OPERATION = { Read: 'query', Write: 'update' } as const
+
+/** The Entra object ids a user's token lists: those of the group teams the world gives it. */
+function tokenGroupsOf(user: World['users'][number], loaded: LoadedWorld): string[] {
+  return (user.groups ?? []).flatMap((t) => {
+    const g = loaded.id.get(groupKey(t))
+    return g === undefined ? [] : [g]
+  })
+}
 const TEAM_TYPE = { owner: OWNER_TEAM, access: ACCESS_TEAM, group: SECURITY_GROUP_TEAM } as const
 /** Where loadWorld keeps a group team's Entra object id. */
 const groupKey = (team: string) => `${team}#group`
@@ -296,10 +304,7 @@ export async function observe(
     const userId = loaded.id.get(user.name) ?? ''
     const businessUnitId = loaded.id.get(user.bu) ?? ''
     // The token's groups: object ids of the group teams the world lists for the user.
-    const groups = (user.groups ?? []).flatMap((t) => {
-      const g = loaded.id.get(groupKey(t))
-      return g === undefined ? [] : [g]
-    })
+    const groups = tokenGroupsOf(user, loaded)
     const { security } = await loadSecurityContext(securityRowsOf(e.records, e.env), {
       systemUserId: userId,
       businessUnitId,
@@ -480,10 +485,7 @@ export async function observeImpersonation(
   for (const user of world.users) {
     const userId = loaded.id.get(user.name) ?? ''
     const businessUnitId = loaded.id.get(user.bu) ?? ''
-    const groups = (user.groups ?? []).flatMap((t) => {
-      const g = loaded.id.get(groupKey(t))
-      return g === undefined ? [] : [g]
-    })
+    const groups = tokenGroupsOf(user, loaded)
     for (const [map, withGroups] of [
       [callers, groups],
       [acted, []],
