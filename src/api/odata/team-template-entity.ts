@@ -1,5 +1,4 @@
 import {
-  ALL_ACCESS_RIGHTS,
   createTeamTemplate,
   deleteTeamTemplate,
   rightAccess,
@@ -73,33 +72,18 @@ export async function deleteTeamTemplateEntity(
 }
 
 /**
- * PATCH teamtemplates(<id>): only the name, the description and the mask change, and only of
- * an existing template (an upsert would create one around the limits). `objecttypecode` is
- * fixed, as in Dataverse (not valid for update); a new mask applies to access teams created
- * afterwards only (docs/authz.md §16).
+ * PATCH teamtemplates(<id>): only of an existing template (an upsert would create one around
+ * the limits). What the body may change — not `objecttypecode`, only a mask of AccessRights
+ * flags — is checked on every write path by refuseProtectedTeamColumns (change-access.ts); a
+ * new mask applies to access teams created afterwards only (docs/authz.md §16).
  *
- * @throws AppError RECORD_INVALID (objecttypecode, a zero or unknown mask), RECORD_NOT_FOUND
+ * @throws AppError RECORD_NOT_FOUND
  */
 export async function refuseTeamTemplateChange(
   op: Operation,
   table: TableDef,
   id: string | undefined,
 ): Promise<void> {
-  const data = await entityData(op, table, op.req.body)
-  if ('objecttypecode' in data) {
-    throw new AppError('RECORD_INVALID', "A team template's table can't be changed.", {
-      details: [{ path: 'objecttypecode', message: 'not valid for update' }],
-    })
-  }
-  const mask = data['defaultaccessrightsmask']
-  if (
-    mask !== undefined &&
-    (typeof mask !== 'number' || mask <= 0 || (mask & ~ALL_ACCESS_RIGHTS) !== 0)
-  ) {
-    throw new AppError('RECORD_INVALID', 'The access mask must combine AccessRights flags.', {
-      details: [{ path: 'defaultaccessrightsmask', message: 'expected AccessRights flags' }],
-    })
-  }
   const scope = rightAccess(op.api.caller, table, 'Write')
   if (id === undefined) throw new AppError('RECORD_NOT_FOUND', 'No team template has that key.')
   await withDataverseNotFound(table.name, id, () =>
