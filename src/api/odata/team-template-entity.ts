@@ -1,8 +1,4 @@
-import {
-  createTeamTemplate,
-  deleteTeamTemplate,
-  rightAccess,
-} from '../../authz/index.ts'
+import { createTeamTemplate, deleteTeamTemplate, rightAccess } from '../../authz/index.ts'
 import type { TableDef } from '../../records/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import type { ODataResponse } from '../context.ts'
