@@ -44,3 +44,4 @@ export {
   type ApplyNode,
 } from './parse-apply.ts'
 export { aggregateKey, buildAggregateQuery, groupKey } from './build-aggregate-query.ts'
+export { findColumn } from './column-ref.ts'

@@ -2,6 +2,7 @@ import {
   aggregateKey,
   buildAggregateQuery,
   buildCountQuery,
+  findColumn,
   groupKey,
   storageScale,
   type ApplyNode,
@@ -12,7 +13,7 @@ import { filterOptionsFor } from './cells/blind-indexer.ts'
 import { decodeValue } from './decode-value.ts'
 import type { RecordsContext } from './internal/context.ts'
 import { findTable } from './internal/table-catalog.ts'
-import type { ColumnDef, RecordValue, TableDef } from './model.ts'
+import type { RecordValue, TableDef } from './model.ts'
 import type { RecordScope } from './record-scope.ts'
 
 /** dataverse-spec §7: an aggregation reads at most 50,000 records. */
@@ -88,7 +89,7 @@ export async function aggregateRecords(
 function decodeRow(table: TableDef, apply: ApplyNode, row: Record<string, unknown>): AggregateRow {
   const out: Record<string, RecordValue> = {}
   apply.groupBy.forEach((g, i) => {
-    out[g.output] = decodeValue(column(table, g.column), row[groupKey(i)])
+    out[g.output] = decodeValue(findColumn(table, g.column), row[groupKey(i)])
   })
   apply.aggregates.forEach((a, i) => {
     const stored = row[aggregateKey(i)]
@@ -96,7 +97,7 @@ function decodeRow(table: TableDef, apply: ApplyNode, row: Record<string, unknow
       out[a.alias] = Number(stored)
       return
     }
-    const col = column(table, a.column)
+    const col = findColumn(table, a.column)
     if (a.method === 'average') {
       out[a.alias] =
         stored === null || stored === undefined ? null : Number(stored) / 10 ** storageScale(col)
@@ -107,11 +108,4 @@ function decodeRow(table: TableDef, apply: ApplyNode, row: Record<string, unknow
     out[a.alias] = decodeValue(col, stored)
   })
   return out
-}
-
-function column(table: TableDef, name: string): ColumnDef {
-  const found = table.columns.find((c) => c.name === name)
-  if (found === undefined)
-    throw new AppError('COLUMN_NOT_FOUND', `Table '${table.name}' has no such column.`)
-  return found
 }
