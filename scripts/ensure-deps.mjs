@@ -6,12 +6,17 @@ import process from 'node:process'
 
 const marker = 'node_modules/.package-lock.json'
 const native = 'node_modules/better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node'
+// Strongroom's own addon (native/aead), built by the package's install script.
+const aead = 'native/aead/build/Release/strongroom_aead.node'
 const stale =
   !existsSync(marker) ||
   !existsSync(native) ||
+  !existsSync(aead) ||
   statSync(marker).mtimeMs < statSync('package-lock.json').mtimeMs
 
 if (stale) {
-  process.stderr.write('Installing dependencies (npm ci; the SQLite engine compiles once)...\n')
+  process.stderr.write(
+    'Installing dependencies (npm ci; the SQLite engine and the AEAD addon compile once)...\n',
+  )
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' })
 }

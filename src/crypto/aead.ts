@@ -103,9 +103,11 @@ export function open(key: Secret, sealed: Uint8Array, aad: Uint8Array): Uint8Arr
   }
 }
 
-// One code and one message for every failure (STYLE §5.6): the caller learns nothing about
-// which check failed.
-function decryptFailed(cause?: unknown): AppError {
+/**
+ * The one error of every failure to open (STYLE §5.6): one code and one message, so the caller
+ * learns nothing about which check failed.
+ */
+export function decryptFailed(cause?: unknown): AppError {
   return new AppError('DECRYPT_FAILED', 'The encrypted data could not be authenticated.', {
     cause,
   })

@@ -12,3 +12,9 @@ export {
 } from './aead.ts'
 export { encodeContext } from './encode-context.ts'
 export { deriveKey } from './hkdf.ts'
+export {
+  defaultTextOpener,
+  nativeTextOpener,
+  nodeTextOpener,
+  type TextOpener,
+} from './text-opener.ts'

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { defaultTextOpener, type TextOpener } from '../crypto/index.ts'
 import type { ApplyNode, ParsedQueryOptions } from '../query/index.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { EnvironmentId, RecordId } from '../shared/ids.ts'
@@ -46,6 +47,11 @@ export interface RecordsServiceOptions {
   readonly random: Random
   /** Environments whose table metadata is cached (default 256). */
   readonly metadataCacheCapacity?: number
+  /**
+   * How encrypted cells are opened (default defaultTextOpener: the native one-shot AEAD when
+   * it is built, node:crypto otherwise).
+   */
+  readonly textOpener?: TextOpener
 }
 
 /**
@@ -169,7 +175,7 @@ export function createRecordsService(options: RecordsServiceOptions): RecordsSer
   const { databases, clock, random } = options
   const catalogs = new CatalogCache(options.metadataCacheCapacity ?? 256)
   const statements = new StatementCache()
-  const columnAad = new ColumnAadCache()
+  const columnAad = new ColumnAadCache(options.textOpener ?? defaultTextOpener())
   // The environments whose connection the current async context holds in a unit of work.
   // Enabled only while a unit of work is open: an enabled AsyncLocalStorage installs promise
   // hooks for the whole process, which cost every request ~20 µs of CPU (bench:api session 3).

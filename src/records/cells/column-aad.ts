@@ -1,4 +1,4 @@
-import { encodeContext } from '../../crypto/index.ts'
+import { encodeContext, nodeTextOpener, type TextOpener } from '../../crypto/index.ts'
 import type { TableDef } from '../model.ts'
 import type { Secret } from '../../shared/secret.ts'
 import { CELL_CONTEXT_DOMAIN, openCellWith } from './seal-cell.ts'
@@ -19,11 +19,18 @@ export class ColumnAad {
   readonly #buffer: Uint8Array
   /** The record id's slot in #buffer. */
   readonly #id: Uint8Array
+  readonly #opener: TextOpener
 
-  constructor(environmentId: string, table: string, column: string) {
+  constructor(
+    environmentId: string,
+    table: string,
+    column: string,
+    opener: TextOpener = nodeTextOpener(),
+  ) {
     this.environmentId = environmentId
     this.table = table
     this.column = column
+    this.#opener = opener
     const prefix = encodeContext(CELL_CONTEXT_DOMAIN, [environmentId, table, column])
     this.#buffer = new Uint8Array(prefix.length + 4 + ID_BYTES)
     this.#buffer.set(prefix, 0)
@@ -52,7 +59,7 @@ export class ColumnAad {
    * @throws AppError DECRYPT_FAILED
    */
   open(key: Secret, recordId: string, sealed: unknown): string {
-    return openCellWith(key, this.of(recordId), this, recordId, sealed)
+    return openCellWith(this.#opener, key, this.of(recordId), this, recordId, sealed)
   }
 }
 
@@ -61,10 +68,15 @@ const ENCODER = new TextEncoder()
 /**
  * The ColumnAad of every encrypted column read through one records service, kept per table
  * definition (weakly: a catalog reload drops them with the old TableDef). Holds no key and no
- * value, only names.
+ * value, only names, and the AEAD implementation its cells open with.
  */
 export class ColumnAadCache {
   readonly #byTable = new WeakMap<TableDef, Map<string, ColumnAad>>()
+  readonly #opener: TextOpener
+
+  constructor(opener: TextOpener = nodeTextOpener()) {
+    this.#opener = opener
+  }
 
   get(environmentId: string, table: TableDef, column: string): ColumnAad {
     let columns = this.#byTable.get(table)
@@ -75,7 +87,7 @@ export class ColumnAadCache {
     let aad = columns.get(column)
     // A TableDef belongs to one environment's catalog; the check keeps that an invariant here.
     if (aad === undefined || aad.environmentId !== environmentId || aad.table !== table.name) {
-      aad = new ColumnAad(environmentId, table.name, column)
+      aad = new ColumnAad(environmentId, table.name, column, this.#opener)
       columns.set(column, aad)
     }
     return aad

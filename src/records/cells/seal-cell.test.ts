@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AEAD_FORMAT_V1, AEAD_OVERHEAD } from '../../crypto/index.ts'
+import {
+  AEAD_FORMAT_V1,
+  AEAD_OVERHEAD,
+  nativeTextOpener,
+  nodeTextOpener,
+  type TextOpener,
+} from '../../crypto/index.ts'
 import { AppError } from '../../shared/errors.ts'
 import { cryptoRandom } from '../../shared/random.ts'
 import { Secret } from '../../shared/secret.ts'
 import { blindIndexOf } from './blind-index.ts'
 import { blindIndexKey, cellKey } from './cell-keys.ts'
-import { openCell, sealCell, type CellAddress } from './seal-cell.ts'
+import { openCell as openCellOn, sealCell, type CellAddress } from './seal-cell.ts'
 
 const fieldKey = new Secret(cryptoRandom.bytes(32))
 const address: CellAddress = {
@@ -22,60 +28,71 @@ const decryptFailed = (e: unknown): boolean =>
   e.message.startsWith('The encrypted value of ') &&
   !e.message.includes('AB-123')
 
-describe('cell sealing', () => {
-  it('round-trips text, including empty and non-ASCII, in the versioned layout', () => {
-    for (const text of ['AB-123456-C', '', 'Zoë ✓ 𝄞']) {
-      const sealed = sealCell(keyOf(address), address, text, cryptoRandom)
-      assert.equal(sealed[0], AEAD_FORMAT_V1)
-      assert.equal(sealed.length, new TextEncoder().encode(text).length + AEAD_OVERHEAD)
-      assert.equal(openCell(keyOf(address), address, sealed), text)
-    }
-  })
+// Every opening test runs on both AEAD implementations: they read the same cells.
+const openers: TextOpener[] = [nodeTextOpener()]
+const native = nativeTextOpener()
+if (native !== undefined) openers.push(native)
 
-  it('never stores the plaintext and seals equal values differently', () => {
-    const a = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
-    const b = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
-    assert.notDeepEqual(a, b)
-    assert.equal(Buffer.from(a).includes('AB-123456-C'), false)
-  })
+for (const opener of openers) {
+  const openCell = (key: Secret, where: CellAddress, sealed: unknown): string =>
+    openCellOn(key, where, sealed, opener)
+  describe(`cell sealing, opened on ${opener.backend}`, () => {
+    it('round-trips text, including empty and non-ASCII, in the versioned layout', () => {
+      for (const text of ['AB-123456-C', '', 'Zoë ✓ 𝄞']) {
+        const sealed = sealCell(keyOf(address), address, text, cryptoRandom)
+        assert.equal(sealed[0], AEAD_FORMAT_V1)
+        assert.equal(sealed.length, new TextEncoder().encode(text).length + AEAD_OVERHEAD)
+        assert.equal(openCell(keyOf(address), address, sealed), text)
+      }
+    })
 
-  it('refuses a cell moved to another record, column, table or environment', () => {
-    const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
-    const moved: CellAddress[] = [
-      { ...address, recordId: '33333333-3333-3333-3333-333333333333' },
-      { ...address, column: 'new_otherid' },
-      { ...address, table: 'new_other' },
-      { ...address, environmentId: '44444444-4444-4444-4444-444444444444' },
-    ]
-    for (const to of moved) {
-      // Under the right key for the new place, and under the original column's key.
-      assert.throws(() => openCell(keyOf(to), to, sealed), decryptFailed)
-      assert.throws(() => openCell(keyOf(address), to, sealed), decryptFailed)
-    }
-  })
+    it('never stores the plaintext and seals equal values differently', () => {
+      const a = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
+      const b = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
+      assert.notDeepEqual(a, b)
+      assert.equal(Buffer.from(a).includes('AB-123456-C'), false)
+    })
 
-  it("refuses another environment's field key, a changed byte, and anything not a blob", () => {
-    const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
-    const other = new Secret(cryptoRandom.bytes(32))
-    assert.throws(() => openCell(keyOf(address, other), address, sealed), decryptFailed)
-    const changed = sealed.slice()
-    changed[20] = (changed[20] ?? 0) ^ 1
-    assert.throws(() => openCell(keyOf(address), address, changed), decryptFailed)
-    for (const bad of ['AB-123456-C', 42, null, new Uint8Array(0)]) {
-      assert.throws(() => openCell(keyOf(address), address, bad), decryptFailed)
-    }
-  })
+    it('refuses a cell moved to another record, column, table or environment', () => {
+      const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
+      const moved: CellAddress[] = [
+        { ...address, recordId: '33333333-3333-3333-3333-333333333333' },
+        { ...address, column: 'new_otherid' },
+        { ...address, table: 'new_other' },
+        { ...address, environmentId: '44444444-4444-4444-4444-444444444444' },
+      ]
+      for (const to of moved) {
+        // Under the right key for the new place, and under the original column's key.
+        assert.throws(() => openCell(keyOf(to), to, sealed), decryptFailed)
+        assert.throws(() => openCell(keyOf(address), to, sealed), decryptFailed)
+      }
+    })
 
-  it('opens the hex text of a sealed cell (as a point read selects it), and nothing else', () => {
-    const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
-    const hex = Buffer.from(sealed).toString('hex').toUpperCase()
-    assert.equal(openCell(keyOf(address), address, hex), 'AB-123456-C')
-    assert.equal(openCell(keyOf(address), address, hex.toLowerCase()), 'AB-123456-C')
-    for (const bad of [`${hex}0`, `${hex}ZZ`, `ZZ${hex}`, hex.slice(2), '', 'AB-123456-C']) {
-      assert.throws(() => openCell(keyOf(address), address, bad), decryptFailed, bad)
-    }
-  })
+    it("refuses another environment's field key, a changed byte, and anything not a blob", () => {
+      const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
+      const other = new Secret(cryptoRandom.bytes(32))
+      assert.throws(() => openCell(keyOf(address, other), address, sealed), decryptFailed)
+      const changed = sealed.slice()
+      changed[20] = (changed[20] ?? 0) ^ 1
+      assert.throws(() => openCell(keyOf(address), address, changed), decryptFailed)
+      for (const bad of ['AB-123456-C', 42, null, new Uint8Array(0)]) {
+        assert.throws(() => openCell(keyOf(address), address, bad), decryptFailed)
+      }
+    })
 
+    it('opens the hex text of a sealed cell (as a point read selects it), and nothing else', () => {
+      const sealed = sealCell(keyOf(address), address, 'AB-123456-C', cryptoRandom)
+      const hex = Buffer.from(sealed).toString('hex').toUpperCase()
+      assert.equal(openCell(keyOf(address), address, hex), 'AB-123456-C')
+      assert.equal(openCell(keyOf(address), address, hex.toLowerCase()), 'AB-123456-C')
+      for (const bad of [`${hex}0`, `${hex}ZZ`, `ZZ${hex}`, hex.slice(2), '', 'AB-123456-C']) {
+        assert.throws(() => openCell(keyOf(address), address, bad), decryptFailed, bad)
+      }
+    })
+  })
+}
+
+describe('cell keys', () => {
   it('derives independent keys per column and per purpose', () => {
     const a = cellKey(fieldKey, 't', 'a').expose()
     assert.notDeepEqual(a, cellKey(fieldKey, 't', 'b').expose())

@@ -1,4 +1,4 @@
-import { encodeContext, open, seal } from '../../crypto/index.ts'
+import { encodeContext, nodeTextOpener, seal, type TextOpener } from '../../crypto/index.ts'
 import { AppError, isAppError } from '../../shared/errors.ts'
 import type { Random } from '../../shared/random.ts'
 import type { Secret } from '../../shared/secret.ts'
@@ -42,16 +42,20 @@ export function sealCell(
   return seal(key, new TextEncoder().encode(plaintext), cellContext(address), random)
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 /**
  * Opens one sealed cell. Anything that doesn't authenticate as this cell — altered, truncated,
  * not a blob, or sealed for another row, column or environment — fails with DECRYPT_FAILED
- * naming the cell (never the value): no plaintext is ever returned for it.
+ * naming the cell (never the value): no plaintext is ever returned for it. `opener` is the
+ * AEAD's implementation (TextOpener; node:crypto unless given).
  * @throws AppError DECRYPT_FAILED
  */
-export function openCell(key: Secret, address: CellAddress, sealed: unknown): string {
-  return openCellWith(key, cellContext(address), address, address.recordId, sealed)
+export function openCell(
+  key: Secret,
+  address: CellAddress,
+  sealed: unknown,
+  opener: TextOpener = nodeTextOpener(),
+): string {
+  return openCellWith(opener, key, cellContext(address), address, address.recordId, sealed)
 }
 
 /**
@@ -62,37 +66,21 @@ export function openCell(key: Secret, address: CellAddress, sealed: unknown): st
  * @throws AppError DECRYPT_FAILED
  */
 export function openCellWith(
+  opener: TextOpener,
   key: Secret,
   aad: Uint8Array,
   where: CellColumn,
   recordId: string,
   sealed: unknown,
 ): string {
-  const blob = typeof sealed === 'string' ? hexCell(sealed) : sealed
-  if (!(blob instanceof Uint8Array)) throw cellFailed(where, recordId)
-  let bytes: Uint8Array
+  if (typeof sealed !== 'string' && !(sealed instanceof Uint8Array))
+    throw cellFailed(where, recordId)
   try {
-    bytes = open(key, blob, aad)
+    return opener.open(key, sealed, aad)
   } catch (e) {
     if (isAppError(e)) throw cellFailed(where, recordId, e)
     throw e
   }
-  try {
-    return UTF8.decode(bytes)
-  } catch (e) {
-    throw cellFailed(where, recordId, e)
-  } finally {
-    bytes.fill(0)
-  }
-}
-
-/**
- * A sealed cell read as hex text (selectStored). Strict: Buffer.from stops at the first pair
- * that isn't hex, so text that doesn't decode whole is refused rather than half-read.
- */
-function hexCell(text: string): Uint8Array | undefined {
-  const bytes = Buffer.from(text, 'hex')
-  return bytes.length * 2 === text.length ? bytes : undefined
 }
 
 /** The column part of a CellAddress. */

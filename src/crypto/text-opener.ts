@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Secret } from '../shared/secret.ts'
+import { AEAD_KEY_LENGTH, decryptFailed, open } from './aead.ts'
+
+/**
+ * Opens a message that {@link seal} made of UTF-8 text, straight to a string: the read path of
+ * encrypted columns (one call per cell). `sealed` is the message, or its hex text as a point
+ * read selects it. Every failure — not hex, unknown format, truncated, altered, another key or
+ * other associated data — is DECRYPT_FAILED, and no plaintext escapes.
+ */
+export interface TextOpener {
+  /** `native`: the one-shot addon (native/aead); `node`: node:crypto's stream objects. */
+  readonly backend: 'native' | 'node'
+  /** @throws AppError DECRYPT_FAILED */
+  open(key: Secret, sealed: Uint8Array | string, aad: Uint8Array): string
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The TextOpener on node:crypto alone (`open`, then a strict UTF-8 decode). */
+export function nodeTextOpener(): TextOpener {
+  return {
+    backend: 'node',
+    open(key, sealed, aad) {
+      const blob = typeof sealed === 'string' ? hexBytes(sealed) : sealed
+      if (blob === undefined) throw decryptFailed()
+      const bytes = open(key, blob, aad)
+      try {
+        return UTF8.decode(bytes)
+      } catch (e) {
+        throw decryptFailed(e)
+      } finally {
+        bytes.fill(0)
+      }
+    },
+  }
+}
+
+/** The addon's one export (native/aead/aead.c). */
+interface NativeAead {
+  openText(key: Uint8Array, sealed: Uint8Array | string, aad: Uint8Array): string | undefined
+}
+
+/** Where `npm install` builds the addon, relative to the package root. */
+const ADDON = join('native', 'aead', 'build', 'Release', 'strongroom_aead.node')
+
+/**
+ * The TextOpener on the native addon (native/aead: AES-256-GCM in one call through the OpenSSL
+ * that Node links, no stream object, no garbage but the string), or undefined when the addon
+ * isn't built (`npm install --ignore-scripts`, no compiler) or doesn't load. The layout and the
+ * algorithm are those of `seal`: the two openers read the same cells.
+ *
+ * The addon hands back the plaintext through V8's UTF-8 decoder without the strict check of
+ * nodeTextOpener: a message that authenticates is byte for byte what `seal` was given, and the
+ * cells are sealed from JavaScript strings (TextEncoder), which are always well-formed UTF-8.
+ */
+export function nativeTextOpener(): TextOpener | undefined {
+  const addon = loadAddon()
+  if (addon === undefined) return undefined
+  return {
+    backend: 'native',
+    open(key, sealed, aad) {
+      const bytes = key.expose()
+      // A wrong-sized key is a programmer error, not bad input (STYLE §5.7).
+      if (bytes.length !== AEAD_KEY_LENGTH)
+        throw new RangeError(`AES-256-GCM needs a ${String(AEAD_KEY_LENGTH)}-byte key`)
+      const text = addon.openText(bytes, sealed, aad)
+      if (text === undefined) throw decryptFailed()
+      return text
+    },
+  }
+}
+
+/** The fastest TextOpener that works here: native when built, node:crypto otherwise. */
+export function defaultTextOpener(): TextOpener {
+  return nativeTextOpener() ?? nodeTextOpener()
+}
+
+function loadAddon(): NativeAead | undefined {
+  // The module runs from src/ (tests, through build/src/) or dist/ (the package): look for the
+  // addon in the package root above it.
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let level = 0; level < 5; level++) {
+    const path = join(dir, ADDON)
+    if (existsSync(path)) {
+      try {
+        const addon = createRequire(import.meta.url)(path) as Partial<NativeAead>
+        return typeof addon.openText === 'function' ? (addon as NativeAead) : undefined
+      } catch {
+        // Built for another Node ABI or platform: node:crypto serves instead.
+        return undefined
+      }
+    }
+    dir = dirname(dir)
+  }
+  return undefined
+}
+
+/**
+ * Hex text as bytes. Strict: Buffer.from stops at the first pair that isn't hex, so text that
+ * doesn't decode whole is refused rather than half-read.
+ */
+function hexBytes(text: string): Uint8Array | undefined {
+  const bytes = Buffer.from(text, 'hex')
+  return bytes.length * 2 === text.length ? bytes : undefined
+}
