@@ -65,8 +65,8 @@ const { values } = parseArgs({
     'col-profile': { type: 'boolean', default: false },
     // A/A control: both tables in plaintext, to show what the machine's noise alone gives.
     'col-control': { type: 'boolean', default: false },
-    // storage.pageCacheKiB of the server (the product default is 2048).
-    'col-page-cache-kib': { type: 'string', default: '2048' },
+    // storage.pageCacheKiB of the server; empty: the product's default (32 MiB since session 3).
+    'col-page-cache-kib': { type: 'string', default: '' },
     // Section d at a fixed request rate (req/s, both tables alike) instead of closed-loop.
     'col-rate': { type: 'string' },
   },
@@ -404,12 +404,15 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
   const settings = JSON.parse(readFileSync(file, 'utf8')) as { server: Record<string, unknown> }
   settings.server['port'] = port
   const all = settings as Record<string, unknown>
-  all['storage'] = {
-    ...(all['storage'] as Record<string, unknown> | undefined),
-    pageCacheKiB: Number(values['col-page-cache-kib']),
+  if (values['col-page-cache-kib'] !== '') {
+    all['storage'] = {
+      ...(all['storage'] as Record<string, unknown> | undefined),
+      pageCacheKiB: Number(values['col-page-cache-kib']),
+    }
   }
   writeFileSync(file, JSON.stringify(settings))
-  const app = await openStrongroom(loadConfig({ env: masterEnv, dataDir, cwd: root }), deps)
+  const config = loadConfig({ env: masterEnv, dataDir, cwd: root })
+  const app = await openStrongroom(config, deps)
   const sample: { sealed: string[]; clear: string[] } = { sealed: [], clear: [] }
   let client: Awaited<ReturnType<typeof app.identity.createApplicationUser>>
   try {
@@ -549,7 +552,7 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
       connections: COL_CONNECTIONS,
       control: values['col-control'],
       ...(values['col-rate'] === undefined ? {} : { ratePerSecond: Number(values['col-rate']) }),
-      pageCacheKiB: Number(values['col-page-cache-kib']),
+      pageCacheKiB: config.storage.pageCacheKiB,
       encryptedPerSec: round(median(of(runs.sealed, 'rps')), 0),
       plainPerSec: round(median(of(runs.clear, 'rps')), 0),
       overhead: round(median(paired('rps', (e, p) => 1 - e / p))),
