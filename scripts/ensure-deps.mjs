@@ -6,12 +6,9 @@ import process from 'node:process'
 
 const marker = 'node_modules/.package-lock.json'
 const native = 'node_modules/better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node'
-// Strongroom's own addon (native/aead), built by the package's install script.
-const aead = 'native/aead/build/Release/strongroom_aead.node'
 const stale =
   !existsSync(marker) ||
   !existsSync(native) ||
-  !existsSync(aead) ||
   statSync(marker).mtimeMs < statSync('package-lock.json').mtimeMs
 
 if (stale) {
@@ -19,4 +16,11 @@ if (stale) {
     'Installing dependencies (npm ci; the SQLite engine and the AEAD addon compile once)...\n',
   )
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' })
+} else {
+  // Strongroom's own addon (native/aead, the install script): rebuilt when its source changed.
+  const addon = 'native/aead/build/Release/strongroom_aead.node'
+  if (!existsSync(addon) || statSync(addon).mtimeMs < statSync('native/aead/aead.c').mtimeMs) {
+    process.stderr.write('Building the AEAD addon (native/aead)...\n')
+    execFileSync('npm', ['run', '--silent', 'install'], { stdio: 'inherit' })
+  }
 }

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <node_api.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,46 @@ static int decode_hex(const char *hex, size_t n, unsigned char *out) {
   return 1;
 }
 
-/* AES-256-GCM open of `sealed` (length > OVERHEAD - 1) into `out`; 1 when it authenticates. */
+/*
+ * Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF), the
+ * check node:crypto's path makes with a fatal TextDecoder, so both openers refuse the same.
+ */
+static int valid_utf8(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len;
+    unsigned cp, min;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return 0;
+    }
+    if (n - i < len) return 0;
+    for (size_t k = 1; k < len; k++) {
+      unsigned d = s[i + k];
+      if ((d & 0xC0) != 0x80) return 0;
+      cp = cp << 6 | (d & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    i += len;
+  }
+  return 1;
+}
+
+/*
+ * AES-256-GCM open of `sealed` (length >= OVERHEAD) into `out`; 1 when it authenticates. The
+ * context is reset on every path: it holds the key schedule and the hash key, which must not
+ * outlive the call (the column key is zeroed in JavaScript when its handle closes).
+ */
 static int open_sealed(aead_state *state, const unsigned char *key, const unsigned char *sealed,
                        size_t length, const unsigned char *aad, size_t aad_length,
                        unsigned char *out) {
@@ -97,17 +137,21 @@ static int open_sealed(aead_state *state, const unsigned char *key, const unsign
   int body_length = (int)(length - OVERHEAD);
   unsigned char tag[TAG_LEN];
   memcpy(tag, sealed + length - TAG_LEN, TAG_LEN);
-  int written = 0;
-  if (EVP_DecryptInit_ex2(state->ctx, state->cipher, key, iv, NULL) != 1) return 0;
-  if (aad_length > 0 &&
-      EVP_DecryptUpdate(state->ctx, NULL, &written, aad, (int)aad_length) != 1)
-    return 0;
-  if (body_length > 0 &&
-      EVP_DecryptUpdate(state->ctx, out, &written, body, body_length) != 1)
-    return 0;
-  if (EVP_CIPHER_CTX_ctrl(state->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) != 1) return 0;
-  /* GCM is a stream mode: Final writes nothing, it only verifies the tag. */
-  return EVP_DecryptFinal_ex(state->ctx, out + written, &written) == 1;
+  int aad_written = 0, body_written = 0, final_written = 0;
+  /* A fresh GCM context takes a 12-byte IV (the default; seal uses nothing else). */
+  int ok = EVP_DecryptInit_ex2(state->ctx, state->cipher, key, iv, NULL) == 1 &&
+           (aad_length == 0 ||
+            EVP_DecryptUpdate(state->ctx, NULL, &aad_written, aad, (int)aad_length) == 1) &&
+           (body_length == 0 ||
+            EVP_DecryptUpdate(state->ctx, out, &body_written, body, body_length) == 1) &&
+           EVP_CIPHER_CTX_ctrl(state->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) == 1 &&
+           /* GCM is a stream mode: Final writes nothing, it only verifies the tag. */
+           EVP_DecryptFinal_ex(state->ctx, out + body_written, &final_written) == 1;
+  EVP_CIPHER_CTX_reset(state->ctx);
+  /* A failed tag check leaves an entry in OpenSSL's per-thread error queue: Node's own crypto
+     calls must not find it there. */
+  if (!ok) ERR_clear_error();
+  return ok;
 }
 
 static napi_value open_text(napi_env env, napi_callback_info info) {
@@ -123,7 +167,7 @@ static napi_value open_text(napi_env env, napi_callback_info info) {
   if (!bytes_of(env, argv[0], &key, &key_length) || key_length != KEY_LEN)
     return throw_type(env, "openText: the key must be a 32-byte Uint8Array");
   if (!bytes_of(env, argv[2], &aad, &aad_length) || aad_length > INT_MAX)
-    return throw_type(env, "openText: the associated data must be a Uint8Array");
+    return throw_type(env, "openText: the associated data must be a Uint8Array under 2 GiB");
 
   unsigned char sealed_stack[STACK_BYTES];
   unsigned char plain_stack[STACK_BYTES];
@@ -182,7 +226,8 @@ static napi_value open_text(napi_env env, napi_callback_info info) {
     }
   }
   napi_value result = NULL;
-  if (open_sealed(state, key, sealed, length, aad, aad_length, plain)) {
+  if (open_sealed(state, key, sealed, length, aad, aad_length, plain) &&
+      valid_utf8(plain, plain_length)) {
     if (napi_create_string_utf8(env, (const char *)plain, plain_length, &result) != napi_ok)
       result = NULL;
   }
@@ -201,7 +246,7 @@ NAPI_MODULE_INIT() {
   if (state->cipher == NULL || state->ctx == NULL ||
       napi_set_instance_data(env, state, free_state, NULL) != napi_ok) {
     free_state(env, state, NULL);
-    napi_throw_error(env, NULL, "strongroom_aead: OpenSSL has no AES-256-GCM");
+    napi_throw_error(env, NULL, "strongroom_aead: could not set up AES-256-GCM through OpenSSL");
     return NULL;
   }
   napi_value fn;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
 import { describe, it } from 'node:test'
 import { AppError } from '../shared/errors.ts'
 import { cryptoRandom } from '../shared/random.ts'
@@ -13,7 +15,7 @@ import {
 
 const key = (): Secret => new Secret(cryptoRandom.bytes(32))
 const aad = new TextEncoder().encode('strongroom/test/v1 cell 1')
-const sealText = (k: Secret, text: string, context = aad): Uint8Array =>
+const sealText = (k: Secret, text: string, context: Uint8Array = aad): Uint8Array =>
   seal(k, new TextEncoder().encode(text), context, cryptoRandom)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 const decryptFailed = (e: unknown): boolean =>
@@ -103,12 +105,58 @@ for (const opener of openers) {
       assert.throws(() => opener.open(k, sealed, aad), decryptFailed)
     })
 
+    it('keeps a byte-order mark and refuses authentic bytes that are not well-formed UTF-8', () => {
+      const k = key()
+      assert.equal(opener.open(k, sealText(k, '\uFEFFbom'), aad), '\uFEFFbom')
+      for (const bytes of [
+        [0xff],
+        [0xc0, 0x80], // overlong NUL
+        [0xe0, 0x80, 0xaf], // overlong '/'
+        [0xed, 0xa0, 0x80], // a surrogate (U+D800)
+        [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+        [0x61, 0xe2, 0x82], // truncated sequence
+        [0x80, 0x61], // a lone continuation byte
+      ]) {
+        const sealed = seal(k, new Uint8Array(bytes), aad, cryptoRandom)
+        assert.throws(() => opener.open(k, sealed, aad), decryptFailed, bytes.join(','))
+      }
+    })
+
+    it('opens an empty text under associated data longer than any stack buffer', () => {
+      const k = key()
+      const long = cryptoRandom.bytes(10_000)
+      assert.equal(opener.open(k, sealText(k, '', long), long), '')
+      assert.equal(opener.open(k, sealText(k, 'x', long), long), 'x')
+    })
+
     it('treats a wrong-sized key as a programmer error', () => {
       const sealed = sealText(key(), 'x')
       assert.throws(() => opener.open(new Secret(new Uint8Array(16)), sealed, aad), RangeError)
     })
   })
 }
+
+describe('native text opener in a worker thread', { skip: native === undefined }, () => {
+  it('loads per thread and opens there what the main thread sealed', async () => {
+    const k = key()
+    const sealed = sealText(k, 'from the main thread')
+    const module = new URL('./text-opener.js', import.meta.url).href
+    const secret = new URL('../shared/secret.js', import.meta.url).href
+    const worker = new Worker(
+      `import { parentPort, workerData } from 'node:worker_threads'
+       const { nativeTextOpener } = await import(workerData.module)
+       const { Secret } = await import(workerData.secret)
+       const opener = nativeTextOpener()
+       parentPort.postMessage(opener.open(new Secret(workerData.key), workerData.sealed, workerData.aad))`,
+      { eval: true, workerData: { module, secret, key: k.expose(), sealed, aad } },
+    )
+    const [text] = (await once(worker, 'message')) as [string]
+    assert.equal(text, 'from the main thread')
+    await worker.terminate()
+    // The main thread's instance is unaffected by the worker's going away.
+    assert.equal(native?.open(k, sealed, aad), 'from the main thread')
+  })
+})
 
 describe('native text opener arguments', { skip: native === undefined }, () => {
   it('throws a TypeError for arguments of the wrong type, and keeps working after', () => {

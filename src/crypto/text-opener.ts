@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -80,23 +80,37 @@ export function defaultTextOpener(): TextOpener {
 }
 
 function loadAddon(): NativeAead | undefined {
-  // The module runs from src/ (tests, through build/src/) or dist/ (the package): look for the
-  // addon in the package root above it.
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let level = 0; level < 5; level++) {
-    const path = join(dir, ADDON)
-    if (existsSync(path)) {
+  const root = packageRoot(dirname(fileURLToPath(import.meta.url)))
+  if (root === undefined) return undefined
+  const path = join(root, ADDON)
+  if (!existsSync(path)) return undefined
+  try {
+    const addon = createRequire(import.meta.url)(path) as Partial<NativeAead>
+    return typeof addon.openText === 'function' ? (addon as NativeAead) : undefined
+  } catch {
+    // Built for another Node ABI or platform: node:crypto serves instead.
+    return undefined
+  }
+}
+
+/**
+ * Strongroom's package root: the nearest folder above `dir` with a package.json, when that is
+ * Strongroom's own (the module runs from build/src/ in tests and dist/ in the package). Only
+ * there is an addon looked for, never in a folder further up.
+ */
+function packageRoot(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const manifest = join(at, 'package.json')
+    if (existsSync(manifest)) {
       try {
-        const addon = createRequire(import.meta.url)(path) as Partial<NativeAead>
-        return typeof addon.openText === 'function' ? (addon as NativeAead) : undefined
+        const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }
+        return name === 'strongroom' ? at : undefined
       } catch {
-        // Built for another Node ABI or platform: node:crypto serves instead.
         return undefined
       }
     }
-    dir = dirname(dir)
+    if (dirname(at) === at) return undefined
   }
-  return undefined
 }
 
 /**

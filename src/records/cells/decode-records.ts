@@ -30,40 +30,36 @@ export function decodeRecords(
   columns: readonly ColumnDef[],
   rows: readonly StoredRow[],
 ): RecordData[] | Promise<RecordData[]> {
-  // The common case (no encrypted column selected) costs one scan of `columns`.
-  if (!columns.some((c) => c.options.encrypted === true)) {
-    return rows.map((row) => toRecord(columns, row))
-  }
-  const encrypted = columns.filter(
-    (c) => c.options.encrypted === true && rows.some((row) => row[c.name] != null),
-  )
-  if (encrypted.length === 0) return rows.map((row) => toRecord(columns, row))
-  const keys = encrypted.map((c) => cachedCellKey(ctx, table.name, c.name))
-  if (keys.every((k) => !(k instanceof Promise))) {
-    return openRows(ctx, table, columns, rows, encrypted, keys as Secret[])
-  }
-  return Promise.all(keys.map(async (k) => k)).then((known) =>
-    openRows(ctx, table, columns, rows, encrypted, known),
-  )
-}
-
-function openRows(
-  ctx: RecordsContext,
-  table: TableDef,
-  columns: readonly ColumnDef[],
-  rows: readonly StoredRow[],
-  encrypted: readonly ColumnDef[],
-  keys: readonly Secret[],
-): RecordData[] {
-  const open = new Map<string, OpenColumn>()
-  encrypted.forEach((c, i) => {
-    const key = keys[i]
-    if (key === undefined) throw new TypeError(`no cell key for ${c.name}`)
+  // One pass over `columns`: the common case (no encrypted column selected) costs just that.
+  let open: Map<string, OpenColumn> | undefined
+  let pending: Promise<void>[] | undefined
+  for (const c of columns) {
+    if (c.options.encrypted !== true || !rows.some((row) => row[c.name] != null)) continue
     const aad =
       ctx.columnAad?.get(ctx.environmentId, table, c.name) ??
       new ColumnAad(ctx.environmentId, table.name, c.name)
-    open.set(c.name, { key, aad })
-  })
+    const key = cachedCellKey(ctx, table.name, c.name)
+    const byName = (open ??= new Map())
+    if (key instanceof Promise) {
+      ;(pending ??= []).push(key.then((known) => void byName.set(c.name, { key: known, aad })))
+    } else {
+      byName.set(c.name, { key, aad })
+    }
+  }
+  if (open === undefined) return rows.map((row) => toRecord(columns, row))
+  const cells = open
+  if (pending !== undefined) {
+    return Promise.all(pending).then(() => openRows(table, columns, rows, cells))
+  }
+  return openRows(table, columns, rows, cells)
+}
+
+function openRows(
+  table: TableDef,
+  columns: readonly ColumnDef[],
+  rows: readonly StoredRow[],
+  open: ReadonlyMap<string, OpenColumn>,
+): RecordData[] {
   return rows.map((row) => {
     const recordId = row[table.primaryIdColumn]
     if (typeof recordId !== 'string') throw new TypeError('the primary id must be read too')
