@@ -12,7 +12,8 @@
  * Progress goes to stderr; the last line on stdout is one JSON object of the figures.
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { request as httpsRequest } from 'node:https'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -29,6 +30,7 @@ import { createTenantKey } from '../src/control/keys/create-tenant-key.ts'
 import { importTenantKey } from '../src/control/keys/import-tenant-key.ts'
 import { rotateTenantKey, type TenantKey } from '../src/control/keys/tenant-keys.ts'
 import { findEnvironment } from '../src/control/environments/environment.ts'
+import { resolveFieldKey } from '../src/control/environments/resolve-field-key.ts'
 import { findPolicyRow } from '../src/control/policies/policy.ts'
 import { rewrapEnvironmentKey } from '../src/control/policies/rewrap-environment-key.ts'
 import { findTenant } from '../src/control/tenants/find-tenant.ts'
@@ -63,6 +65,8 @@ const { values } = parseArgs({
     'col-connections': { type: 'string', default: '50' },
     // Writes a CPU profile of the server to /tmp/sr-prof (section d).
     'col-profile': { type: 'boolean', default: false },
+    // Writes a CPU profile of each rotation alone (section a) to /tmp/sr-prof.
+    'rotate-profile': { type: 'boolean', default: false },
     // A/A control: both tables in plaintext, to show what the machine's noise alone gives.
     'col-control': { type: 'boolean', default: false },
     // storage.pageCacheKiB of the server; empty: the product's default (32 MiB since session 3).
@@ -146,7 +150,7 @@ function leanControl(ctx: ControlContext): ControlContext {
  */
 async function bulkEnvironments(
   app: Strongroom,
-  input: { tenant: string; policy: string; count: number },
+  input: { tenant: string; policy: string; count: number; fieldKeys?: boolean },
 ): Promise<{ createSeconds: number; addSeconds: number }> {
   const ctx = leanControl(app.control)
   // Setup only: no fsync per commit while the rows are written (the control plane is always
@@ -154,7 +158,14 @@ async function bulkEnvironments(
   await sql`PRAGMA synchronous = OFF`.execute(app.control.db)
   const t0 = performance.now()
   for (let i = 0; i < input.count; i++) {
-    await createEnvironment(ctx, { tenant: input.tenant, name: `env-${i}`, actor: 'bench' })
+    const env = await createEnvironment(ctx, {
+      tenant: input.tenant,
+      name: `env-${i}`,
+      actor: 'bench',
+    })
+    // An environment that uses cell-level encryption also holds a wrapped field key, which
+    // every re-wrap moves too: two unwraps and two wraps instead of one.
+    if (input.fieldKeys === true) (await resolveFieldKey(ctx, env.id)).dispose()
     if (i % 2000 === 1999) log(`    created ${i + 1}…`)
   }
   const createSeconds = seconds(t0)
@@ -206,29 +217,54 @@ async function tenantWithKey(
   return key
 }
 
+/** Starts the inspector's CPU profiler; the function it returns writes the profile. */
+async function startProfile(): Promise<(name: string) => Promise<void>> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return async (name) => {
+    const { profile } = await session.post('Profiler.stop')
+    mkdirSync('/tmp/sr-prof', { recursive: true })
+    const file = `/tmp/sr-prof/${name}.cpuprofile`
+    writeFileSync(file, JSON.stringify(profile))
+    session.disconnect()
+    log(`    profile: ${file}`)
+  }
+}
+
 // ── a. rotation over N environments ───────────────────────────────────────────────────────
 
-async function rotation(provider: 'local' | 'pkcs11', type: string, count: number) {
-  const app = await openBenchApp(`rotate-${provider}`)
+async function rotation(
+  provider: 'local' | 'pkcs11',
+  type: string,
+  count: number,
+  fieldKeys = false,
+) {
+  const app = await openBenchApp(`rotate-${provider}${fieldKeys ? '-fk' : ''}`)
   try {
     await tenantWithKey(app, 'acme', provider, type)
-    log(`  ${provider} ${type}: setting up ${count} environments…`)
-    const setup = await bulkEnvironments(app, { tenant: 'acme', policy: 'cmk', count })
+    const what = fieldKeys ? ' each with a field key' : ''
+    log(`  ${provider} ${type}: setting up ${count} environments${what}…`)
+    const setup = await bulkEnvironments(app, { tenant: 'acme', policy: 'cmk', count, fieldKeys })
     log(`    setup ${JSON.stringify(setup)}`)
     const load = loadavg()[0] ?? 0
+    const profiler = values['rotate-profile'] ? await startProfile() : undefined
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const r = await rotateTenantKey(app.control, { tenant: 'acme', name: 'cmk', actor: 'bench' })
     const rotateSeconds = seconds(t0)
     const cpu = process.cpuUsage(cpu0)
+    await profiler?.(`rotate-${provider}-${type}${fieldKeys ? '-fk' : ''}`)
     if (r.rewrapped !== count) throw new Error(`re-wrapped ${r.rewrapped} of ${count}`)
     log(
-      `    rotated ${r.rewrapped} in ${rotateSeconds} s (cpu ${round((cpu.user + cpu.system) / 1e6)} s, load ${round(load, 2)})`,
+      `    rotated ${r.rewrapped} in ${rotateSeconds} s (cpu ${round((cpu.user + cpu.system) / 1e6)} s: user ${round(cpu.user / 1e6)}, system ${round(cpu.system / 1e6)}; load ${round(load, 2)})`,
     )
     return {
       provider,
       type,
       environments: count,
+      fieldKeys,
       rotateSeconds,
       perEnvironmentMs: round((rotateSeconds * 1000) / count),
       // CPU of the whole process (event loop and pkcs11js worker threads): what the rotation
@@ -591,8 +627,13 @@ try {
   if (ONLY.has('rotate')) {
     log(`a. rotation over ${ENVS} environments…`)
     const hsm = await rotation('pkcs11', 'rsa-2048', ENVS)
+    const hsmFieldKeys = await rotation('pkcs11', 'rsa-2048', ENVS, true)
     const local = await rotation('local', 'aes-256', ENVS)
-    result['rotation'] = { softhsmRsa2048: hsm, localAes256: local }
+    result['rotation'] = {
+      softhsmRsa2048: hsm,
+      softhsmRsa2048WithFieldKeys: hsmFieldKeys,
+      localAes256: local,
+    }
   }
   if (ONLY.has('lock')) {
     log(
@@ -626,7 +667,8 @@ try {
   rmSync(root, { recursive: true, force: true })
   token.cleanup()
 }
-const rotated = result['rotation'] as { softhsmRsa2048: { rotateSeconds: number } } | undefined
+const rotated = result['rotation'] as
+  Record<'softhsmRsa2048' | 'softhsmRsa2048WithFieldKeys', { rotateSeconds: number }> | undefined
 const columns = result['encryptedColumnsPointGet'] as
   { overhead: number; cpuOverhead: number } | undefined
 const lock = result['lockAfterDestroy'] as { worstAllLockedSeconds: number } | undefined
@@ -634,6 +676,11 @@ result['targets'] = {
   rotateAtMostSeconds: TARGETS.rotateSeconds,
   rotateMet:
     rotated === undefined ? null : rotated.softhsmRsa2048.rotateSeconds <= TARGETS.rotateSeconds,
+  // The same when every environment also holds a field key (cell-level encryption in use).
+  rotateWithFieldKeysMet:
+    rotated === undefined
+      ? null
+      : rotated.softhsmRsa2048WithFieldKeys.rotateSeconds <= TARGETS.rotateSeconds,
   lockAtMostSeconds: HEALTH_INTERVAL_S + TARGETS.lockAfterIntervalSeconds,
   lockMet:
     lock === undefined

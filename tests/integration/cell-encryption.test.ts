@@ -366,14 +366,33 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
     dir.remove()
   })
 
-  it('creates a field key with each environment, wrapped beside the DEK under its own purpose', async () => {
-    const row = await fieldKeyRow(prod)
+  it('creates a field key when an environment first needs one, wrapped beside the DEK under its own purpose', async () => {
+    // None at creation: an environment that never encrypts a column holds one wrapped key.
+    const other = await createEnvironment(app.control, {
+      tenant: 'acme',
+      name: 'nofield',
+      actor: 'test',
+    })
+    assert.equal((await fieldKeyRow(other)).wrapped_field_key, null)
+    await addPersonTable(app, other)
+    assert.equal((await fieldKeyRow(other)).wrapped_field_key, null)
+    const otherActor = (await app.records.readProvisionedIds(other.id)).systemUserId
+    const id = await app.records.createRecord(
+      other.id,
+      'new_person',
+      { name: 'First', new_nationalid: 'NI-FIRST' },
+      { actorId: otherActor },
+    )
+    assert.ok((await fieldKeyRow(other)).wrapped_field_key instanceof Uint8Array)
+    assert.equal((await read(other, id))['new_nationalid'], 'NI-FIRST')
+
+    const row = await fieldKeyRow(other)
     assert.ok(row.wrapped_field_key instanceof Uint8Array)
     assert.notDeepEqual(row.wrapped_field_key, row.wrapped_dek)
-    const provider = app.control.providers.get(prod.key.provider)
+    const provider = app.control.providers.get(other.key.provider)
     assert.ok(provider !== undefined)
-    const ref = { keyId: prod.key.keyId, version: row.key_version }
-    const ids = { tenantId: prod.tenantId, environmentId: prod.id }
+    const ref = { keyId: other.key.keyId, version: row.key_version }
+    const ids = { tenantId: other.tenantId, environmentId: other.id }
     // Neither wrapped key unwraps as the other's purpose.
     await assert.rejects(
       provider.unwrap(

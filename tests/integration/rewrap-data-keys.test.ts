@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Strongroom } from '../../src/app.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
 import type { Environment } from '../../src/control/environments/environment.ts'
+import { resolveFieldKey } from '../../src/control/environments/resolve-field-key.ts'
 import {
   commitRewrap,
   rewrapDataKeys,
@@ -46,6 +47,8 @@ describe('rewrapDataKeys + commitRewrap', () => {
     app = await openApp(dir.path, { init: true })
     await createTenant(app.control, { name: 'acme', actor: 'test' })
     env = await createEnvironment(app.control, { tenant: 'acme', name: 'prod', actor: 'test' })
+    // A field key exists once the environment needs one (the first encrypted column).
+    ;(await resolveFieldKey(app.control, env.id)).dispose()
     const key = await findTenantKeyRow(app.control, 'acme', 'service')
     const provider = app.control.providers.get(key.provider)
     if (provider === undefined) throw new Error('no provider')

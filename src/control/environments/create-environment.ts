@@ -20,9 +20,12 @@ export interface CreateEnvironmentInput {
 }
 
 /**
- * Creates an environment: a fresh random DEK and field-encryption key, both wrapped by the
- * tenant's service key, an encrypted database file keyed with the DEK, and the system tables.
- * Nothing is left behind if any step fails.
+ * Creates an environment: a fresh random DEK wrapped by the tenant's service key, an encrypted
+ * database file keyed with the DEK, and the system tables. Nothing is left behind if any step
+ * fails. The field-encryption key (cell-level encryption) is created when the environment
+ * first needs it (resolveFieldKey: the first encrypted column read or written), wrapped by the
+ * same key version under its own purpose: an environment that never encrypts a column holds
+ * one wrapped key, so a rotation re-wraps one key for it, not two (bench:keys a).
  * @throws NAME_INVALID, VALIDATION, TENANT_NOT_FOUND, REGION_NOT_FOUND, ALREADY_EXISTS
  */
 export async function createEnvironment(
@@ -75,19 +78,6 @@ export async function createEnvironment(
       dek,
       dekContext({ purpose: 'environment-db', tenantId: tenant.id, environmentId: id }),
     )
-    // The field-encryption key (cell-level encryption) is wrapped by the same key version,
-    // under its own purpose; it is never stored unwrapped (DESIGN "Key hierarchy").
-    const fieldKey = generateDataKey(ctx.random)
-    let wrappedFieldKey: Uint8Array
-    try {
-      wrappedFieldKey = await provider.wrap(
-        ref,
-        fieldKey,
-        dekContext({ purpose: 'field', tenantId: tenant.id, environmentId: id }),
-      )
-    } finally {
-      fieldKey.dispose()
-    }
     await ctx.db
       .insertInto('environments')
       .values({
@@ -103,7 +93,7 @@ export async function createEnvironment(
         key_id: key.id,
         key_version: version,
         wrapped_dek: wrapped,
-        wrapped_field_key: wrappedFieldKey,
+        wrapped_field_key: null,
       })
       .execute()
     // storage disposes the Secret it is given; keep ours for the dispose below.
