@@ -1,6 +1,8 @@
 import { sql, type Generated, type Kysely } from 'kysely'
 
 export type EnvironmentType = 'production' | 'sandbox' | 'developer'
+/** How an environment's data keys are wrapped (environments.key_layout). */
+export type KeyLayout = 'separate' | 'together'
 export const ENVIRONMENT_TYPES: readonly EnvironmentType[] = ['production', 'sandbox', 'developer']
 
 /** The control plane's tables. Timestamps are ISO-8601 UTC text. */
@@ -53,6 +55,14 @@ export interface ControlDb {
      * an environment created before version 4 until its first use, and once purged.
      */
     wrapped_field_key: Uint8Array | null
+    /**
+     * Version 8: how the data keys are wrapped. 'separate': `wrapped_dek` wraps the DEK alone
+     * (purpose 'environment-db') and `wrapped_field_key` the field key, or is NULL before there
+     * is one. 'together': `wrapped_dek` wraps DEK ‖ field key in one blob (purpose
+     * 'environment-keys') and `wrapped_field_key` is NULL. A re-wrap writes 'together' for an
+     * environment with a field key, so a rotation unwraps one blob for it, not two.
+     */
+    key_layout: Generated<KeyLayout>
     /**
      * Version 5: the state a locked environment was locked from ('active' or 'disabled'), where
      * unlock returns it; NULL when not locked.
@@ -134,7 +144,7 @@ export interface ControlDb {
   }
 }
 
-const SCHEMA_VERSION = 7
+const SCHEMA_VERSION = 8
 
 /** Creates or upgrades the control plane schema. Idempotent; one read when current. */
 export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
@@ -162,6 +172,7 @@ export async function migrateControlDb(db: Kysely<ControlDb>): Promise<void> {
     if (current < 5) await createVersion5(trx)
     if (current < 6) await createVersion6(trx)
     if (current < 7) await addClientGroups(trx)
+    if (current < 8) await addKeyLayout(trx)
     await trx
       .insertInto('control_meta')
       .values({ key: 'schema_version', value: String(SCHEMA_VERSION) })
@@ -337,6 +348,14 @@ async function createVersion6(trx: Kysely<ControlDb>): Promise<void> {
  * Version 7: the group object ids an application's tokens carry (`groups` claim), for Entra
  * group teams (docs/authz.md §16).
  */
+/** Version 8: environments.key_layout ('separate' for every existing row). */
+async function addKeyLayout(trx: Kysely<ControlDb>): Promise<void> {
+  await trx.schema
+    .alterTable('environments')
+    .addColumn('key_layout', 'text', (c) => c.notNull().defaultTo('separate'))
+    .execute()
+}
+
 async function addClientGroups(trx: Kysely<ControlDb>): Promise<void> {
   await trx.schema.alterTable('identity_clients').addColumn('groups', 'text').execute()
 }

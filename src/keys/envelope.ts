@@ -5,10 +5,18 @@ import { Secret } from '../shared/secret.ts'
 /** Data encryption key length: 256 bits (AES-256, and the SQLite cipher raw key size). */
 export const DATA_KEY_LENGTH = 32
 
-/** What a data encryption key protects. */
-export type DekPurpose = 'environment-db' | 'field' | 'backup'
+/**
+ * What a data encryption key protects. `environment-keys` wraps an environment's DEK and field
+ * key together (DEK ‖ field key, 64 bytes), so one unwrap yields both (control schema 8).
+ */
+export type DekPurpose = 'environment-db' | 'field' | 'environment-keys' | 'backup'
 
-const DEK_PURPOSES: readonly DekPurpose[] = ['environment-db', 'field', 'backup']
+const DEK_PURPOSES: readonly DekPurpose[] = [
+  'environment-db',
+  'field',
+  'environment-keys',
+  'backup',
+]
 const MAX_ID_LENGTH = 128
 
 /**

@@ -29,6 +29,7 @@ import { addEnvironmentToPolicy } from '../../src/control/policies/add-environme
 import { createPolicy } from '../../src/control/policies/create-policy.ts'
 import { removeEnvironmentFromPolicy } from '../../src/control/policies/remove-environment-from-policy.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
+import { unwrapDataKey } from '../../src/control/environments/unwrap-data-key.ts'
 import { dekContext } from '../../src/keys/envelope.ts'
 import { AppError, type ErrorCode } from '../../src/shared/errors.ts'
 import { cli, cliJson, tempDir } from '../helpers/cli.ts'
@@ -347,7 +348,7 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
   const fieldKeyRow = (env: Environment) =>
     app.control.db
       .selectFrom('environments')
-      .select(['key_id', 'key_version', 'wrapped_dek', 'wrapped_field_key'])
+      .select(['key_id', 'key_version', 'wrapped_dek', 'wrapped_field_key', 'key_layout'])
       .where('id', '=', env.id)
       .executeTakeFirstOrThrow()
 
@@ -473,7 +474,11 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
     await rotateTenantKey(app.control, { tenant: 'acme', name: 'service', actor: 'test' })
     const rotated = await fieldKeyRow(prod)
     assert.equal(rotated.key_version, before.key_version + 1)
-    assert.notDeepEqual(rotated.wrapped_field_key, before.wrapped_field_key)
+    // One blob holds DEK ‖ field key from the first re-wrap on (one unwrap per rotation).
+    assert.equal(before.key_layout, 'separate')
+    assert.equal(rotated.key_layout, 'together')
+    assert.equal(rotated.wrapped_field_key, null)
+    assert.notDeepEqual(rotated.wrapped_dek, before.wrapped_dek)
     await check('after rotation')
 
     await createTenantKey(app.control, {
@@ -491,7 +496,8 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
     })
     const moved = await fieldKeyRow(prod)
     assert.notEqual(moved.key_id, rotated.key_id)
-    assert.notDeepEqual(moved.wrapped_field_key, rotated.wrapped_field_key)
+    assert.equal(moved.key_layout, 'together')
+    assert.notDeepEqual(moved.wrapped_dek, rotated.wrapped_dek)
     await check('under the customer key')
 
     // Revoked: the environment locks, its handle (and field key) goes, nothing reads.
@@ -514,9 +520,26 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
   })
 
   it('an environment without a field key (created before it existed) gets one on first use', async () => {
+    // Make its row what an environment created before field keys has: its DEK wrapped alone.
+    const current = await findEnvironment(app.control, 'acme', 'test')
+    const dek = await unwrapDataKey(app.control, current, 'environment-db')
+    const keyRow = await app.control.db
+      .selectFrom('environments as e')
+      .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
+      .select(['e.key_version', 'k.provider', 'k.provider_key_id'])
+      .where('e.id', '=', test.id)
+      .executeTakeFirstOrThrow()
+    const provider = app.control.providers.get(keyRow.provider)
+    if (dek === undefined || provider === undefined) throw new Error('missing')
+    const dekAlone = await provider.wrap(
+      { keyId: keyRow.provider_key_id, version: keyRow.key_version },
+      dek,
+      dekContext({ purpose: 'environment-db', tenantId: test.tenantId, environmentId: test.id }),
+    )
+    dek.dispose()
     await app.control.db
       .updateTable('environments')
-      .set({ wrapped_field_key: null })
+      .set({ wrapped_dek: dekAlone, wrapped_field_key: null, key_layout: 'separate' })
       .where('id', '=', test.id)
       .execute()
     await app.databases.closeAll()
@@ -632,8 +655,8 @@ describe('a data directory from before field keys (control schema 3)', () => {
         name: 'old',
         actor: 'test',
       })
-      // Make it what version 3 wrote: no wrapped_field_key column at all (nor version 5's, 6's
-      // and 7's).
+      // Make it what version 3 wrote: no wrapped_field_key column at all (nor version 5's, 6's,
+      // 7's and 8's).
       await sql`ALTER TABLE environments DROP COLUMN wrapped_field_key`.execute(app.control.db)
       await sql`ALTER TABLE environments DROP COLUMN locked_from`.execute(app.control.db)
       await sql`ALTER TABLE tenant_keys DROP COLUMN revoked_versions`.execute(app.control.db)
@@ -642,6 +665,7 @@ describe('a data directory from before field keys (control schema 3)', () => {
       await sql`ALTER TABLE tenant_keys DROP COLUMN health_checked_at`.execute(app.control.db)
       await sql`ALTER TABLE tenant_keys DROP COLUMN expiry_checked_on`.execute(app.control.db)
       await sql`ALTER TABLE identity_clients DROP COLUMN groups`.execute(app.control.db)
+      await sql`ALTER TABLE environments DROP COLUMN key_layout`.execute(app.control.db)
       await app.control.db
         .updateTable('control_meta')
         .set({ value: '3' })
@@ -656,7 +680,7 @@ describe('a data directory from before field keys (control schema 3)', () => {
           .select('value')
           .where('key', '=', 'schema_version')
           .executeTakeFirstOrThrow()
-        assert.equal(meta.value, '7')
+        assert.equal(meta.value, '8')
         const before = await app.control.db
           .selectFrom('environments')
           .select('wrapped_field_key')

@@ -1,10 +1,12 @@
 // The one shared re-wrap of an environment's data keys (rotation, policy add-env/remove-env):
 // both wrapped keys move together, and only if the row still holds what was unwrapped.
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { Strongroom } from '../../src/app.ts'
 import { createEnvironment } from '../../src/control/environments/create-environment.ts'
-import type { Environment } from '../../src/control/environments/environment.ts'
+import { findEnvironment, type Environment } from '../../src/control/environments/environment.ts'
+import { unwrapDataKey } from '../../src/control/environments/unwrap-data-key.ts'
 import { resolveFieldKey } from '../../src/control/environments/resolve-field-key.ts'
 import {
   commitRewrap,
@@ -14,6 +16,8 @@ import {
 import { findTenantKeyRow } from '../../src/control/keys/tenant-keys.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { dekContext } from '../../src/keys/envelope.ts'
+import type { KeyProvider, KeyRef } from '../../src/keys/key-provider.ts'
+import { Secret } from '../../src/shared/secret.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp } from '../helpers/open-app.ts'
 
@@ -23,11 +27,12 @@ describe('rewrapDataKeys + commitRewrap', () => {
   let env: Environment
   let from: WrappingKey
   let to: WrappingKey
+  let base: Omit<WrappingKey, 'version'>
 
   const row = () =>
     app.control.db
       .selectFrom('environments')
-      .select(['key_id', 'key_version', 'wrapped_dek', 'wrapped_field_key', 'state'])
+      .select(['key_id', 'key_version', 'wrapped_dek', 'wrapped_field_key', 'key_layout', 'state'])
       .where('id', '=', env.id)
       .executeTakeFirstOrThrow()
   const prepare = async () => {
@@ -38,7 +43,7 @@ describe('rewrapDataKeys + commitRewrap', () => {
       environmentId: env.id,
       from,
       to,
-      wrapped: { dek: r.wrapped_dek, fieldKey: r.wrapped_field_key },
+      wrapped: { dek: r.wrapped_dek, fieldKey: r.wrapped_field_key, layout: r.key_layout },
     })
   }
   const at = '2030-01-01T00:00:00.000Z'
@@ -53,7 +58,7 @@ describe('rewrapDataKeys + commitRewrap', () => {
     const provider = app.control.providers.get(key.provider)
     if (provider === undefined) throw new Error('no provider')
     const rotated = await provider.rotateKey(key.provider_key_id)
-    const base = { rowId: key.id, provider: key.provider, providerKeyId: key.provider_key_id }
+    base = { rowId: key.id, provider: key.provider, providerKeyId: key.provider_key_id }
     from = { ...base, version: 1 }
     to = { ...base, version: rotated.currentVersion }
   })
@@ -88,8 +93,9 @@ describe('rewrapDataKeys + commitRewrap', () => {
     assert.deepEqual(await row(), original)
   })
 
-  it('moves the DEK and the field key together, each unwrapping under its own purpose', async () => {
+  it('moves the DEK and the field key into one blob that unwraps only as both', async () => {
     const before = await row()
+    assert.equal(before.key_layout, 'separate')
     const prepared = await prepare()
     assert.equal(
       await app.control.db
@@ -99,26 +105,65 @@ describe('rewrapDataKeys + commitRewrap', () => {
     )
     const after = await row()
     assert.equal(after.key_version, to.version)
-    assert.notDeepEqual(after.wrapped_dek, before.wrapped_dek)
-    assert.notDeepEqual(after.wrapped_field_key, before.wrapped_field_key)
+    assert.equal(after.key_layout, 'together')
+    assert.equal(after.wrapped_field_key, null)
     const provider = app.control.providers.get(to.provider)
-    if (provider === undefined || after.wrapped_dek === null || after.wrapped_field_key === null) {
+    if (
+      provider === undefined ||
+      after.wrapped_dek === null ||
+      before.wrapped_dek === null ||
+      before.wrapped_field_key === null
+    ) {
       throw new Error('missing')
     }
     const ids = { tenantId: env.tenantId, environmentId: env.id }
     const ref = { keyId: to.providerKeyId, version: to.version }
     const oldRef = { keyId: from.providerKeyId, version: from.version }
-    for (const [blob, oldBlob, purpose] of [
-      [after.wrapped_dek, before.wrapped_dek, 'environment-db'],
-      [after.wrapped_field_key, before.wrapped_field_key, 'field'],
-    ] as const) {
-      if (oldBlob === null) throw new Error('missing')
-      const moved = await provider.unwrap(ref, blob, dekContext({ purpose, ...ids }))
-      const old = await provider.unwrap(oldRef, oldBlob, dekContext({ purpose, ...ids }))
-      assert.deepEqual(moved.expose(), old.expose(), `${purpose} key is unchanged`)
-      moved.dispose()
-      old.dispose()
+    const oldDek = await provider.unwrap(
+      oldRef,
+      before.wrapped_dek,
+      dekContext({ purpose: 'environment-db', ...ids }),
+    )
+    const oldField = await provider.unwrap(
+      oldRef,
+      before.wrapped_field_key,
+      dekContext({ purpose: 'field', ...ids }),
+    )
+    const both = await provider.unwrap(
+      ref,
+      after.wrapped_dek,
+      dekContext({ purpose: 'environment-keys', ...ids }),
+    )
+    assert.deepEqual(
+      Buffer.from(both.expose()),
+      Buffer.concat([oldDek.expose(), oldField.expose()]),
+      'DEK ‖ field key, both unchanged',
+    )
+    // Through the control plane: each half, and no new field key for a row that has one.
+    const current = await findEnvironment(app.control, 'acme', 'prod')
+    const dek = await unwrapDataKey(app.control, current, 'environment-db')
+    const field = await resolveFieldKey(app.control, env.id)
+    if (dek === undefined) throw new Error('no DEK')
+    assert.deepEqual(dek.expose(), oldDek.expose())
+    assert.deepEqual(field.expose(), oldField.expose())
+    assert.equal((await row()).wrapped_field_key, null)
+    for (const k of [both, oldDek, oldField, field]) k.dispose()
+    dek.dispose()
+    // The one blob doesn't unwrap as either key alone, nor for another environment.
+    for (const purpose of ['environment-db', 'field'] as const) {
+      await assert.rejects(
+        provider.unwrap(ref, after.wrapped_dek, dekContext({ purpose, ...ids })),
+        (e: unknown) => (e as { code?: unknown }).code === 'KEY_UNWRAP_FAILED',
+      )
     }
+    await assert.rejects(
+      provider.unwrap(
+        ref,
+        after.wrapped_dek,
+        dekContext({ purpose: 'environment-keys', ...ids, environmentId: randomUUID() }),
+      ),
+      (e: unknown) => (e as { code?: unknown }).code === 'KEY_UNWRAP_FAILED',
+    )
     // A second commit of the same re-wrap finds the row moved on.
     assert.equal(
       await app.control.db.transaction().execute((trx) => commitRewrap(trx, prepared, { at })),
@@ -126,15 +171,52 @@ describe('rewrapDataKeys + commitRewrap', () => {
     )
   })
 
-  it('keeps a missing field key missing, and loses to a field key created meanwhile', async () => {
+  it('re-wraps a row of one blob with one unwrap, and keeps it one blob', async () => {
     ;[from, to] = [to, from]
-    await app.control.db
-      .updateTable('environments')
-      .set({ wrapped_field_key: null })
-      .where('id', '=', env.id)
-      .execute()
+    const provider = app.control.providers.get(from.provider)
+    if (provider === undefined) throw new Error('no provider')
+    const purposes: string[] = []
+    const unwrap = provider.unwrap.bind(provider)
+    const counting = (ref: KeyRef, blob: Uint8Array, context: Uint8Array) => {
+      purposes.push(Buffer.from(context).toString('latin1'))
+      return unwrap(ref, blob, context)
+    }
+    const providers = app.control.providers as Map<string, KeyProvider>
+    providers.set(
+      from.provider,
+      new Proxy(provider, {
+        get: (target, name): unknown =>
+          name === 'unwrap' ? counting : (Reflect.get(target, name) as unknown),
+      }),
+    )
+    let prepared
+    try {
+      prepared = await prepare()
+    } finally {
+      providers.set(from.provider, provider)
+    }
+    assert.equal(purposes.length, 1)
+    assert.ok(purposes[0]?.includes('environment-keys'))
+    assert.equal(prepared.to.layout, 'together')
+    assert.equal(prepared.to.fieldKey, null)
+    assert.equal(
+      await app.control.db.transaction().execute((trx) => commitRewrap(trx, prepared, { at })),
+      true,
+    )
+    const after = await row()
+    assert.equal(after.key_version, to.version)
+    assert.equal(after.key_layout, 'together')
+  })
+
+  it('keeps a missing field key missing, and loses to a field key created meanwhile', async () => {
+    env = await createEnvironment(app.control, { tenant: 'acme', name: 'nofield', actor: 'test' })
+    const start = await row()
+    assert.equal(start.wrapped_field_key, null)
+    from = { ...base, version: start.key_version }
+    to = { ...base, version: start.key_version === 1 ? 2 : 1 }
     const prepared = await prepare()
     assert.equal(prepared.to.fieldKey, null)
+    assert.equal(prepared.to.layout, 'separate')
     await app.control.db
       .updateTable('environments')
       .set({ wrapped_field_key: new Uint8Array([9]) })
@@ -153,6 +235,62 @@ describe('rewrapDataKeys + commitRewrap', () => {
       await app.control.db.transaction().execute((trx) => commitRewrap(trx, prepared, { at })),
       true,
     )
-    assert.equal((await row()).wrapped_field_key, null)
+    const after = await row()
+    assert.equal(after.wrapped_field_key, null)
+    assert.equal(after.key_layout, 'separate')
+    assert.equal(after.key_version, to.version)
+  })
+
+  it('refuses to commit when the layout changed meanwhile', async () => {
+    const now = (await row()).key_version
+    from = { ...base, version: now }
+    to = { ...base, version: now === 1 ? 2 : 1 }
+    const prepared = await prepare()
+    await app.control.db
+      .updateTable('environments')
+      .set({ key_layout: 'together' })
+      .where('id', '=', env.id)
+      .execute()
+    assert.equal(
+      await app.control.db.transaction().execute((trx) => commitRewrap(trx, prepared, { at })),
+      false,
+    )
+  })
+
+  it('fails closed on a one-blob row whose blob is not two keys', async () => {
+    const other = await createEnvironment(app.control, {
+      tenant: 'acme',
+      name: 'short',
+      actor: 'test',
+    })
+    const r = await app.control.db
+      .selectFrom('environments as e')
+      .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
+      .select(['e.key_version', 'k.provider', 'k.provider_key_id'])
+      .where('e.id', '=', other.id)
+      .executeTakeFirstOrThrow()
+    const provider = app.control.providers.get(r.provider)
+    if (provider === undefined) throw new Error('no provider')
+    // 48 bytes wrapped under the right key and purpose: authentic, but not DEK ‖ field key.
+    const odd = await provider.wrap(
+      { keyId: r.provider_key_id, version: r.key_version },
+      new Secret(new Uint8Array(48).fill(7)),
+      dekContext({
+        purpose: 'environment-keys',
+        tenantId: other.tenantId,
+        environmentId: other.id,
+      }),
+    )
+    await app.control.db
+      .updateTable('environments')
+      .set({ wrapped_dek: odd, key_layout: 'together' })
+      .where('id', '=', other.id)
+      .execute()
+    for (const kind of ['environment-db', 'field'] as const) {
+      await assert.rejects(
+        unwrapDataKey(app.control, other, kind),
+        (e: unknown) => (e as { code?: unknown }).code === 'KEY_UNWRAP_FAILED',
+      )
+    }
   })
 })

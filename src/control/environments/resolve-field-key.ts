@@ -40,6 +40,8 @@ async function createFieldKey(ctx: ControlContext, env: Environment): Promise<Se
     .select(['e.key_id', 'e.key_version', 'e.wrapped_dek', 'k.provider', 'k.provider_key_id'])
     .where('e.id', '=', env.id)
     .where('e.wrapped_field_key', 'is', null)
+    // In layout 'together' the field key is inside wrapped_dek: it exists already.
+    .where('e.key_layout', '=', 'separate')
     .executeTakeFirst()
   if (row === undefined) return undefined
   if (row.wrapped_dek === null) throw new AppError('ENVIRONMENT_NOT_FOUND', 'No such environment.')
@@ -55,6 +57,7 @@ async function createFieldKey(ctx: ControlContext, env: Environment): Promise<Se
       .set({ wrapped_field_key: wrapped })
       .where('id', '=', env.id)
       .where('wrapped_field_key', 'is', null)
+      .where('key_layout', '=', 'separate')
       .where('key_id', '=', row.key_id)
       .where('key_version', '=', row.key_version)
       .where('wrapped_dek', '=', row.wrapped_dek)

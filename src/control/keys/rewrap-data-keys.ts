@@ -2,7 +2,8 @@ import type { Transaction } from 'kysely'
 import { dekContext, type DekPurpose } from '../../keys/envelope.ts'
 import type { Secret } from '../../shared/secret.ts'
 import { providerOf, type ControlContext } from '../context.ts'
-import type { ControlDb } from '../schema.ts'
+import type { ControlDb, KeyLayout } from '../schema.ts'
+import { joinDataKeys } from './data-key-bundle.ts'
 
 /** A tenant key version that wraps (or will wrap) an environment's data keys. */
 export interface WrappingKey {
@@ -13,11 +14,13 @@ export interface WrappingKey {
   readonly version: number
 }
 
-/** The wrapped data keys of one environment row, as stored. */
+/** The wrapped data keys of one environment row, as stored (ControlDb environments). */
 export interface WrappedDataKeys {
+  /** 'separate': the DEK alone; 'together': DEK ‖ field key. */
   readonly dek: Uint8Array
-  /** NULL for an environment whose field key has not been created yet. */
+  /** 'separate': the field key, or NULL before there is one; 'together': always NULL. */
   readonly fieldKey: Uint8Array | null
+  readonly layout: KeyLayout
 }
 
 /** A re-wrap computed by rewrapDataKeys and not yet committed. */
@@ -29,9 +32,14 @@ export interface PreparedRewrap {
 
 /**
  * Phase one of moving an environment's data keys to another key version (rotation, policy
- * add-env, policy remove-env): every data key the row holds — the DEK and the field key — is
- * unwrapped with `from` and wrapped with `to`, each under its own context purpose. Only
- * provider calls; nothing is written. The unwrapped keys never outlive this call.
+ * add-env, policy remove-env): every data key the row holds — the DEK and, once it exists, the
+ * field key — is unwrapped with `from` and wrapped with `to`. Only provider calls; nothing is
+ * written. The unwrapped keys never outlive this call.
+ *
+ * An environment with a field key comes out in key layout 'together' (DEK ‖ field key in one
+ * blob, purpose 'environment-keys'), whatever it had: the first re-wrap after its field key
+ * was created unwraps two blobs, every later one a single blob — one private-key operation per
+ * environment in an HSM. One without a field key keeps its DEK alone ('separate').
  * Commit with {@link commitRewrap}, which is conditional on the row still holding `wrapped`.
  * @throws KEY_UNAVAILABLE, KEY_UNWRAP_FAILED (from the providers)
  */
@@ -47,41 +55,74 @@ export async function rewrapDataKeys(
 ): Promise<PreparedRewrap> {
   const source = providerOf(ctx, input.from.provider)
   const target = providerOf(ctx, input.to.provider)
-  const move = async (purpose: DekPurpose, blob: Uint8Array): Promise<Uint8Array> => {
-    const context = dekContext({
-      purpose,
-      tenantId: input.tenantId,
-      environmentId: input.environmentId,
-    })
-    const key: Secret = await source.unwrap(
+  const contextOf = (purpose: DekPurpose) =>
+    dekContext({ purpose, tenantId: input.tenantId, environmentId: input.environmentId })
+  const unwrap = (purpose: DekPurpose, blob: Uint8Array): Promise<Secret> =>
+    source.unwrap(
       { keyId: input.from.providerKeyId, version: input.from.version },
       blob,
-      context,
+      contextOf(purpose),
     )
+  const wrap = (purpose: DekPurpose, key: Secret): Promise<Uint8Array> =>
+    target.wrap(
+      { keyId: input.to.providerKeyId, version: input.to.version },
+      key,
+      contextOf(purpose),
+    )
+  // Wraps `key` under `to` and disposes it, whatever happens.
+  const wrapAndDispose = async (purpose: DekPurpose, key: Secret): Promise<Uint8Array> => {
     try {
-      return await target.wrap(
-        { keyId: input.to.providerKeyId, version: input.to.version },
-        key,
-        context,
-      )
+      return await wrap(purpose, key)
     } finally {
       key.dispose()
     }
   }
-  const dek = await move('environment-db', input.wrapped.dek)
-  const fieldKey =
-    input.wrapped.fieldKey === null ? null : await move('field', input.wrapped.fieldKey)
+  // A row in layout 'separate' with a field key: both unwrapped, joined (DEK ‖ field key).
+  const unwrapBoth = async (dekBlob: Uint8Array, fieldKeyBlob: Uint8Array): Promise<Secret> => {
+    const dek = await unwrap('environment-db', dekBlob)
+    try {
+      const fieldKey = await unwrap('field', fieldKeyBlob)
+      try {
+        return joinDataKeys(dek, fieldKey)
+      } finally {
+        fieldKey.dispose()
+      }
+    } finally {
+      dek.dispose()
+    }
+  }
+  const { wrapped } = input
+  let moved: WrappedDataKeys
+  if (wrapped.layout === 'together') {
+    const both = await unwrap('environment-keys', wrapped.dek)
+    moved = {
+      dek: await wrapAndDispose('environment-keys', both),
+      fieldKey: null,
+      layout: 'together',
+    }
+  } else if (wrapped.fieldKey === null) {
+    const dek = await unwrap('environment-db', wrapped.dek)
+    moved = { dek: await wrapAndDispose('environment-db', dek), fieldKey: null, layout: 'separate' }
+  } else {
+    const both = await unwrapBoth(wrapped.dek, wrapped.fieldKey)
+    moved = {
+      dek: await wrapAndDispose('environment-keys', both),
+      fieldKey: null,
+      layout: 'together',
+    }
+  }
   return {
     environmentId: input.environmentId,
-    from: { rowId: input.from.rowId, version: input.from.version, ...input.wrapped },
-    to: { rowId: input.to.rowId, version: input.to.version, dek, fieldKey },
+    from: { rowId: input.from.rowId, version: input.from.version, ...wrapped },
+    to: { rowId: input.to.rowId, version: input.to.version, ...moved },
   }
 }
 
 /**
  * Phase two: the ONE conditional UPDATE every re-wrap path uses. It writes key_id,
- * key_version, wrapped_dek and wrapped_field_key together, and only if the row still names
- * the old key and version and still holds exactly the wrapped keys that were unwrapped (and,
+ * key_version, wrapped_dek, wrapped_field_key and key_layout together, and only if the row
+ * still names the old key and version and still holds exactly the wrapped keys that were
+ * unwrapped, in the same layout (and,
  * when given, is still in `state`). A concurrent rotation, policy change or lazy field-key
  * creation that committed first wins; the caller decides whether that is an error.
  * @returns whether the row was updated
@@ -99,12 +140,14 @@ export async function commitRewrap(
       key_version: to.version,
       wrapped_dek: to.dek,
       wrapped_field_key: to.fieldKey,
+      key_layout: to.layout,
       updated_at: options.at,
     })
     .where('id', '=', prepared.environmentId)
     .where('key_id', '=', from.rowId)
     .where('key_version', '=', from.version)
     .where('wrapped_dek', '=', from.dek)
+    .where('key_layout', '=', from.layout)
   update =
     from.fieldKey === null
       ? update.where('wrapped_field_key', 'is', null)

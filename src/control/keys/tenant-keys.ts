@@ -148,7 +148,7 @@ export async function rotateTenantKey(
   const version = rotated.currentVersion
   const envs = await ctx.db
     .selectFrom('environments')
-    .select(['id', 'tenant_id', 'key_version', 'wrapped_dek', 'wrapped_field_key'])
+    .select(['id', 'tenant_id', 'key_version', 'wrapped_dek', 'wrapped_field_key', 'key_layout'])
     .where('key_id', '=', row.id)
     .where('wrapped_dek', 'is not', null)
     .where('key_version', '<>', version)
@@ -174,7 +174,11 @@ export async function rotateTenantKey(
           environmentId: env.id,
           from: keyAt(env.key_version),
           to: keyAt(version),
-          wrapped: { dek: env.wrapped_dek, fieldKey: env.wrapped_field_key },
+          wrapped: {
+            dek: env.wrapped_dek,
+            fieldKey: env.wrapped_field_key,
+            layout: env.key_layout,
+          },
         }),
       )
     } catch (e) {

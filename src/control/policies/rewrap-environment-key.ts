@@ -45,6 +45,7 @@ export async function rewrapEnvironmentKey(
       'e.key_version',
       'e.wrapped_dek',
       'e.wrapped_field_key',
+      'e.key_layout',
       'k.provider',
       'k.provider_key_id',
     ])
@@ -62,7 +63,7 @@ export async function rewrapEnvironmentKey(
       version: row.key_version,
     },
     to: { rowId: to.rowId, provider: to.provider, providerKeyId: to.providerKeyId, version },
-    wrapped: { dek: row.wrapped_dek, fieldKey: row.wrapped_field_key },
+    wrapped: { dek: row.wrapped_dek, fieldKey: row.wrapped_field_key, layout: row.key_layout },
   })
   const at = isoNow(ctx)
   await ctx.db.transaction().execute(async (trx) => {
