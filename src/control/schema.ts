@@ -47,12 +47,16 @@ export interface ControlDb {
     deleted_at: string | null
     key_id: string
     key_version: number
-    /** The DEK wrapped by (key_id, key_version); NULL once purged (crypto-shredded). */
+    /**
+     * The DEK wrapped by (key_id, key_version) — in key layout 'together', DEK ‖ field key;
+     * NULL once purged (crypto-shredded).
+     */
     wrapped_dek: Uint8Array | null
     /**
      * Version 4 (cell-level encryption): the environment's field-encryption key, wrapped by the
-     * same (key_id, key_version) as the DEK under its own context purpose ('field'). NULL for
-     * an environment created before version 4 until its first use, and once purged.
+     * same (key_id, key_version) as the DEK under its own context purpose ('field'). NULL
+     * before the environment first needs one, in key layout 'together' (then it is inside
+     * wrapped_dek), and once purged.
      */
     wrapped_field_key: Uint8Array | null
     /**
