@@ -55,15 +55,17 @@ export interface ControlDb {
     /**
      * Version 4 (cell-level encryption): the environment's field-encryption key, wrapped by the
      * same (key_id, key_version) as the DEK under its own context purpose ('field'). NULL
-     * before the environment first needs one, in key layout 'together' (then it is inside
-     * wrapped_dek), and once purged.
+     * before the environment first needs one and once purged; an empty blob in key layout
+     * 'together' (the field key is inside wrapped_dek).
      */
     wrapped_field_key: Uint8Array | null
     /**
      * Version 8: how the data keys are wrapped. 'separate': `wrapped_dek` wraps the DEK alone
      * (purpose 'environment-db') and `wrapped_field_key` the field key, or is NULL before there
      * is one. 'together': `wrapped_dek` wraps DEK ‖ field key in one blob (purpose
-     * 'environment-keys') and `wrapped_field_key` is NULL. A re-wrap writes 'together' for an
+     * 'environment-keys') and `wrapped_field_key` is an empty blob (not NULL, which means "no
+     * field key yet": a build from before version 8 refuses such a row rather than creating a
+     * second field key). A re-wrap writes 'together' for an
      * environment with a field key, so a rotation unwraps one blob for it, not two.
      */
     key_layout: Generated<KeyLayout>
@@ -348,18 +350,23 @@ async function createVersion6(trx: Kysely<ControlDb>): Promise<void> {
   }
 }
 
-/**
- * Version 7: the group object ids an application's tokens carry (`groups` claim), for Entra
- * group teams (docs/authz.md §16).
- */
 /** Version 8: environments.key_layout ('separate' for every existing row). */
 async function addKeyLayout(trx: Kysely<ControlDb>): Promise<void> {
   await trx.schema
     .alterTable('environments')
-    .addColumn('key_layout', 'text', (c) => c.notNull().defaultTo('separate'))
+    .addColumn('key_layout', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('separate')
+        .check(sql`key_layout in ('separate', 'together')`),
+    )
     .execute()
 }
 
+/**
+ * Version 7: the group object ids an application's tokens carry (`groups` claim), for Entra
+ * group teams (docs/authz.md §16).
+ */
 async function addClientGroups(trx: Kysely<ControlDb>): Promise<void> {
   await trx.schema.alterTable('identity_clients').addColumn('groups', 'text').execute()
 }

@@ -14,6 +14,7 @@ import forge from 'node-forge'
 import pkcs11js from 'pkcs11js'
 import type { Strongroom } from '../../src/app.ts'
 import { ensureUsable, findEnvironment } from '../../src/control/environments/environment.ts'
+import { unwrapDataKey } from '../../src/control/environments/unwrap-data-key.ts'
 import { listHistory } from '../../src/control/history.ts'
 import { checkKeys } from '../../src/control/key-health/check-keys.ts'
 import { startKeyHealthChecks } from '../../src/control/key-health/start-key-health-checks.ts'
@@ -574,21 +575,13 @@ describe('customer-managed keys', { skip: !hasSoftHsm() && 'softhsm2 not install
     }
     assert.deepEqual(filesContaining(dir.path, pin), [])
     const dev = await findEnvironment(server.control, 'acme', 'dev')
-    const dek = await server.control.providers.get('byok')?.unwrap(
-      { keyId: dev.key.keyId, version: dev.key.version },
-      (
-        await server.control.db
-          .selectFrom('environments')
-          .select('wrapped_dek')
-          .where('id', '=', dev.id)
-          .executeTakeFirstOrThrow()
-      ).wrapped_dek ?? new Uint8Array(),
-      (await import('../../src/keys/envelope.ts')).dekContext({
-        purpose: 'environment-db',
-        tenantId: dev.tenantId,
-        environmentId: dev.id,
-      }),
-    )
+    // Whatever its key layout: the DEK and the field key, as the control plane unwraps them.
+    const dek = await unwrapDataKey(server.control, dev, 'environment-db')
+    const fieldKey = await unwrapDataKey(server.control, dev, 'field')
+    if (fieldKey !== undefined) {
+      assert.deepEqual(filesContaining(dir.path, fieldKey.expose()), [])
+      fieldKey.dispose()
+    }
     assert.ok(dek !== undefined)
     assert.deepEqual(filesContaining(dir.path, dek.expose()), [])
     dek.dispose()

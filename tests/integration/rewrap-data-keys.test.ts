@@ -18,6 +18,7 @@ import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { dekContext } from '../../src/keys/envelope.ts'
 import type { KeyProvider, KeyRef } from '../../src/keys/key-provider.ts'
 import { Secret } from '../../src/shared/secret.ts'
+import type { KeyLayout } from '../../src/control/schema.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp } from '../helpers/open-app.ts'
 
@@ -106,7 +107,8 @@ describe('rewrapDataKeys + commitRewrap', () => {
     const after = await row()
     assert.equal(after.key_version, to.version)
     assert.equal(after.key_layout, 'together')
-    assert.equal(after.wrapped_field_key, null)
+    // Not NULL ("no field key yet"), so a build before schema 8 can't create a second one.
+    assert.equal(after.wrapped_field_key?.length, 0)
     const provider = app.control.providers.get(to.provider)
     if (
       provider === undefined ||
@@ -146,7 +148,7 @@ describe('rewrapDataKeys + commitRewrap', () => {
     if (dek === undefined) throw new Error('no DEK')
     assert.deepEqual(dek.expose(), oldDek.expose())
     assert.deepEqual(field.expose(), oldField.expose())
-    assert.equal((await row()).wrapped_field_key, null)
+    assert.equal((await row()).wrapped_field_key?.length, 0)
     for (const k of [both, oldDek, oldField, field]) k.dispose()
     dek.dispose()
     // The one blob doesn't unwrap as either key alone, nor for another environment.
@@ -198,7 +200,7 @@ describe('rewrapDataKeys + commitRewrap', () => {
     assert.equal(purposes.length, 1)
     assert.ok(purposes[0]?.includes('environment-keys'))
     assert.equal(prepared.to.layout, 'together')
-    assert.equal(prepared.to.fieldKey, null)
+    assert.equal(prepared.to.fieldKey?.length, 0)
     assert.equal(
       await app.control.db.transaction().execute((trx) => commitRewrap(trx, prepared, { at })),
       true,
@@ -254,6 +256,15 @@ describe('rewrapDataKeys + commitRewrap', () => {
     assert.equal(
       await app.control.db.transaction().execute((trx) => commitRewrap(trx, prepared, { at })),
       false,
+    )
+    // The column takes the two layouts only.
+    await assert.rejects(
+      app.control.db
+        .updateTable('environments')
+        .set({ key_layout: 'bogus' as KeyLayout })
+        .where('id', '=', env.id)
+        .execute(),
+      /CHECK constraint/,
     )
   })
 

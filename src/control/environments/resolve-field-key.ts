@@ -58,6 +58,8 @@ async function createFieldKey(ctx: ControlContext, env: Environment): Promise<Se
       .where('id', '=', env.id)
       .where('wrapped_field_key', 'is', null)
       .where('key_layout', '=', 'separate')
+      // A lock (or any other change of state) meanwhile: no new key for it.
+      .where('state', '=', 'active')
       .where('key_id', '=', row.key_id)
       .where('key_version', '=', row.key_version)
       .where('wrapped_dek', '=', row.wrapped_dek)

@@ -3,7 +3,7 @@ import { dekContext, type DekPurpose } from '../../keys/envelope.ts'
 import type { Secret } from '../../shared/secret.ts'
 import { providerOf, type ControlContext } from '../context.ts'
 import type { ControlDb, KeyLayout } from '../schema.ts'
-import { joinDataKeys } from './data-key-bundle.ts'
+import { assertTwoKeys, FIELD_KEY_INSIDE, joinDataKeys } from './data-key-bundle.ts'
 
 /** A tenant key version that wraps (or will wrap) an environment's data keys. */
 export interface WrappingKey {
@@ -18,7 +18,10 @@ export interface WrappingKey {
 export interface WrappedDataKeys {
   /** 'separate': the DEK alone; 'together': DEK ‖ field key. */
   readonly dek: Uint8Array
-  /** 'separate': the field key, or NULL before there is one; 'together': always NULL. */
+  /**
+   * 'separate': the field key, or NULL before there is one; 'together': FIELD_KEY_INSIDE (an
+   * empty blob).
+   */
   readonly fieldKey: Uint8Array | null
   readonly layout: KeyLayout
 }
@@ -94,10 +97,10 @@ export async function rewrapDataKeys(
   const { wrapped } = input
   let moved: WrappedDataKeys
   if (wrapped.layout === 'together') {
-    const both = await unwrap('environment-keys', wrapped.dek)
+    const both = assertTwoKeys(await unwrap('environment-keys', wrapped.dek))
     moved = {
       dek: await wrapAndDispose('environment-keys', both),
-      fieldKey: null,
+      fieldKey: FIELD_KEY_INSIDE,
       layout: 'together',
     }
   } else if (wrapped.fieldKey === null) {
@@ -107,7 +110,7 @@ export async function rewrapDataKeys(
     const both = await unwrapBoth(wrapped.dek, wrapped.fieldKey)
     moved = {
       dek: await wrapAndDispose('environment-keys', both),
-      fieldKey: null,
+      fieldKey: FIELD_KEY_INSIDE,
       layout: 'together',
     }
   }

@@ -195,7 +195,12 @@ export async function rotateTenantKey(
   await ctx.db.transaction().execute(async (trx) => {
     // Each row only if it still holds the keys this rotation unwrapped under this key: a
     // policy change (add-env, remove-env) or another rotation that committed meanwhile wins.
-    for (const u of updates) if (await commitRewrap(trx, u, { at })) rewrapped += 1
+    for (const u of updates) {
+      if (await commitRewrap(trx, u, { at })) rewrapped += 1
+      // Lost to a change that committed first (a policy change, a new field key): it stays on
+      // its version and is reported, like one whose keys didn't unwrap.
+      else skipped.push(u.environmentId)
+    }
     await appendHistory(trx, {
       tenantId: row.tenant_id,
       at,
