@@ -5,10 +5,12 @@
  * keep-alive TLS connection, and the cell opening alone. Prints CPU µs per call (best of 5
  * rounds). Run: `npx tsc -p tsconfig.json && node build/bench/cell-probe.js`;
  * `PROBE_ONLY=sealed|clear` runs one retrieveRecord loop long enough for `node --cpu-prof`, and
- * `PROBE_HTTPS=new_sealed|new_clear` one HTTPS GET loop.
+ * `PROBE_HTTPS=new_sealed|new_clear` one HTTPS GET loop, profiled
+ * (/tmp/sr-prof/probe-<table>.cpuprofile).
  */
 import { Agent, request } from 'node:https'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { initDataDir, openStrongroom } from '../src/app.ts'
@@ -206,9 +208,17 @@ const get = (path: string) =>
   })
 const httpsOnly = process.env['PROBE_HTTPS']
 if (httpsOnly === 'new_sealed' || httpsOnly === 'new_clear') {
+  // A CPU profile of this loop alone, written to /tmp/sr-prof/probe-<table>.cpuprofile.
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
   await time(`HTTPS GET ${httpsOnly} (profile)`, 20000, (i) =>
     get(`/bench/prod/api/data/v9.2/${httpsOnly}s(${id(httpsOnly, i)})`),
   )
+  const { profile } = await session.post('Profiler.stop')
+  mkdirSync('/tmp/sr-prof', { recursive: true })
+  writeFileSync(`/tmp/sr-prof/probe-${httpsOnly}.cpuprofile`, JSON.stringify(profile))
   process.exit(0)
 }
 await pair('HTTPS GET by id', 5000, (t, i) => get(`/bench/prod/api/data/v9.2/${t}s(${id(t, i)})`))

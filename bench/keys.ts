@@ -60,7 +60,7 @@ const { values } = parseArgs({
     unwraps: { type: 'string', default: '1000' },
     only: { type: 'string', default: 'rotate,lock,unwrap,columns' },
     'col-rows': { type: 'string', default: '10000' },
-    'col-rounds': { type: 'string', default: '10' },
+    'col-rounds': { type: 'string', default: '16' },
     'col-seconds': { type: 'string', default: '3' },
     'col-connections': { type: 'string', default: '50' },
     // Writes a CPU profile of the server to /tmp/sr-prof (section d).
@@ -596,6 +596,18 @@ async function encryptedColumnsPointGet(rows: number, rounds: number, secondsEac
       plainCpuUsPerRequest: median(of(runs.clear, 'cpuUs')),
       // Throughput overhead implied by CPU per request: 1 − plainCpu/encryptedCpu.
       cpuOverhead: round(median(paired('cpuUs', (e, p) => 1 - p / e))),
+      // A diagnostic, not the verdict: the same with each phase's server CPU per request taken
+      // relative to the load generator's, whose work per request is the same for both tables,
+      // so a phase that the machine slows down as a whole (other jobs, frequency) cancels out.
+      cpuOverheadRelativeToLoadGenerator: round(
+        median(
+          runs.sealed.map((x, i) => {
+            const y = runs.clear[i] ?? {}
+            const rel = (r: Record<string, number>) => (r['cpuUs'] ?? 0) / (r['loadCpuUs'] ?? 1)
+            return 1 - rel(y) / rel(x)
+          }),
+        ),
+      ),
       encryptedP99Ms: median(of(runs.sealed, 'p99')),
       plainP99Ms: median(of(runs.clear, 'p99')),
       loadAverage1m: round(loadavg()[0] ?? 0, 2),

@@ -13,10 +13,11 @@ export type DataKeyKind = 'environment-db' | 'field'
 /**
  * Unwraps one of an environment's data keys with the key version that wraps it: its own blob
  * (key layout 'separate'), or the one blob of DEK ‖ field key ('together'), of which it keeps
- * the half asked for. Key, version, layout and blob are read in one select, so a re-wrap that commits meanwhile can't pair a blob with
- * the wrong version. If the provider confirms that the version is disabled or gone, an active
- * environment locks: fail closed (DESIGN invariant 4). A key that is only unreachable refuses
- * this call with KEY_UNAVAILABLE and changes no state.
+ * the half asked for. Key, version, layout and blob are read in one select, so a re-wrap that
+ * commits meanwhile can't pair a blob with the wrong version. If the provider confirms that
+ * the version is disabled or gone, an active environment locks: fail closed (DESIGN invariant
+ * 4). A key that is only unreachable refuses this call with KEY_UNAVAILABLE and changes no
+ * state.
  * @returns the key, or undefined for a field key that has not been created yet
  * @throws ENVIRONMENT_NOT_FOUND, ENVIRONMENT_LOCKED, KEY_UNAVAILABLE, KEY_UNWRAP_FAILED
  */
