@@ -2,6 +2,7 @@
 //   node crash-writer.js <dataDir> records <tenant> <env>   → creates records, prints each id once committed
 //   node crash-writer.js <dataDir> hold <tenant> <env> <canary> → opens a transaction that
 //       inserts a record with the canary, prints "holding", and never commits
+import { statSync } from 'node:fs'
 import { sql } from 'kysely'
 import { findEnvironment } from '../../src/control/environments/environment.ts'
 import { openApp } from './open-app.ts'
@@ -25,9 +26,14 @@ if (mode === 'records') {
   await app.databases.use(env.id, async (db) => {
     // A small page cache (the default is 32 MiB) so the open transaction's pages spill.
     await sql`pragma cache_size = -1024`.execute(db)
+    const wal = `${app.databases.pathOf(env.id)}-wal`
+    const walSize = () => statSync(wal, { throwIfNoEntry: false })?.size ?? 0
     await db.transaction().execute(async (trx) => {
-      // Enough rows that SQLite spills pages of the open transaction into the WAL.
-      for (let i = 0; i < 2000; i++) {
+      // Rows until SQLite has spilled pages of the open transaction into the WAL (about 2,000
+      // with this cache; checked rather than assumed, so a slow or busy machine can't make the
+      // test look at a WAL that isn't there yet).
+      for (let i = 0; i < 2000 || walSize() < 1_100_000; i++) {
+        if (i >= 50_000) throw new Error(`no spill into the WAL after ${String(i)} rows`)
         await trx
           .insertInto('account')
           .values({
