@@ -30,6 +30,7 @@ import { createPolicy } from '../../src/control/policies/create-policy.ts'
 import { removeEnvironmentFromPolicy } from '../../src/control/policies/remove-environment-from-policy.ts'
 import { createTenant } from '../../src/control/tenants/create-tenant.ts'
 import { unwrapDataKey } from '../../src/control/environments/unwrap-data-key.ts'
+import { wrapForEnvironment } from '../helpers/wrap-for-environment.ts'
 import { dekContext } from '../../src/keys/envelope.ts'
 import { AppError, type ErrorCode } from '../../src/shared/errors.ts'
 import { cli, cliJson, tempDir } from '../helpers/cli.ts'
@@ -523,19 +524,8 @@ describe('cell-level encryption: keys, environments and data at rest', () => {
     // Make its row what an environment created before field keys has: its DEK wrapped alone.
     const current = await findEnvironment(app.control, 'acme', 'test')
     const dek = await unwrapDataKey(app.control, current, 'environment-db')
-    const keyRow = await app.control.db
-      .selectFrom('environments as e')
-      .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
-      .select(['e.key_version', 'k.provider', 'k.provider_key_id'])
-      .where('e.id', '=', test.id)
-      .executeTakeFirstOrThrow()
-    const provider = app.control.providers.get(keyRow.provider)
-    if (dek === undefined || provider === undefined) throw new Error('missing')
-    const dekAlone = await provider.wrap(
-      { keyId: keyRow.provider_key_id, version: keyRow.key_version },
-      dek,
-      dekContext({ purpose: 'environment-db', tenantId: test.tenantId, environmentId: test.id }),
-    )
+    if (dek === undefined) throw new Error('missing')
+    const dekAlone = await wrapForEnvironment(app, test, dek, 'environment-db')
     dek.dispose()
     await app.control.db
       .updateTable('environments')

@@ -21,6 +21,7 @@ import { Secret } from '../../src/shared/secret.ts'
 import type { KeyLayout } from '../../src/control/schema.ts'
 import { tempDir } from '../helpers/cli.ts'
 import { openApp } from '../helpers/open-app.ts'
+import { wrapForEnvironment } from '../helpers/wrap-for-environment.ts'
 
 describe('rewrapDataKeys + commitRewrap', () => {
   const dir = tempDir('sr-rewrap-')
@@ -274,23 +275,12 @@ describe('rewrapDataKeys + commitRewrap', () => {
       name: 'short',
       actor: 'test',
     })
-    const r = await app.control.db
-      .selectFrom('environments as e')
-      .innerJoin('tenant_keys as k', 'k.id', 'e.key_id')
-      .select(['e.key_version', 'k.provider', 'k.provider_key_id'])
-      .where('e.id', '=', other.id)
-      .executeTakeFirstOrThrow()
-    const provider = app.control.providers.get(r.provider)
-    if (provider === undefined) throw new Error('no provider')
     // 48 bytes wrapped under the right key and purpose: authentic, but not DEK ‖ field key.
-    const odd = await provider.wrap(
-      { keyId: r.provider_key_id, version: r.key_version },
+    const odd = await wrapForEnvironment(
+      app,
+      other,
       new Secret(new Uint8Array(48).fill(7)),
-      dekContext({
-        purpose: 'environment-keys',
-        tenantId: other.tenantId,
-        environmentId: other.id,
-      }),
+      'environment-keys',
     )
     await app.control.db
       .updateTable('environments')
