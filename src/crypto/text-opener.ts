@@ -51,11 +51,9 @@ const ADDON = join('native', 'aead', 'build', 'Release', 'strongroom_aead.node')
  * The TextOpener on the native addon (native/aead: AES-256-GCM in one call through the OpenSSL
  * that Node links, no stream object, no garbage but the string), or undefined when the addon
  * isn't built (`npm install --ignore-scripts`, no compiler) or doesn't load. The layout and the
- * algorithm are those of `seal`: the two openers read the same cells.
- *
- * The addon hands back the plaintext through V8's UTF-8 decoder without the strict check of
- * nodeTextOpener: a message that authenticates is byte for byte what `seal` was given, and the
- * cells are sealed from JavaScript strings (TextEncoder), which are always well-formed UTF-8.
+ * algorithm are those of `seal`: the two openers read the same cells, and refuse the same
+ * ones (the addon checks the plaintext is well-formed UTF-8 as nodeTextOpener's fatal decoder
+ * does). It wipes its plaintext buffers and resets its cipher context before each call returns.
  */
 export function nativeTextOpener(): TextOpener | undefined {
   const addon = loadAddon()
