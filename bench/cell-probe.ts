@@ -9,8 +9,7 @@
  * (/tmp/sr-prof/probe-<table>.cpuprofile).
  */
 import { Agent, request } from 'node:https'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { Session } from 'node:inspector/promises'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { initDataDir, openStrongroom } from '../src/app.ts'
@@ -25,6 +24,7 @@ import { Secret } from '../src/shared/secret.ts'
 import { openCell, sealCell } from '../src/records/cells/seal-cell.ts'
 import { createODataHandler } from '../src/api/odata/index.ts'
 import type { ApiRequestContext } from '../src/api/context.ts'
+import { startCpuProfile } from './cpu-profile.ts'
 
 const deps = { clock: systemClock, random: cryptoRandom, logger: silentLogger }
 const root = mkdtempSync(join(tmpdir(), 'sr-cell-probe-'))
@@ -209,16 +209,11 @@ const get = (path: string) =>
 const httpsOnly = process.env['PROBE_HTTPS']
 if (httpsOnly === 'new_sealed' || httpsOnly === 'new_clear') {
   // A CPU profile of this loop alone, written to /tmp/sr-prof/probe-<table>.cpuprofile.
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.start')
+  const profiler = await startCpuProfile()
   await time(`HTTPS GET ${httpsOnly} (profile)`, 20000, (i) =>
     get(`/bench/prod/api/data/v9.2/${httpsOnly}s(${id(httpsOnly, i)})`),
   )
-  const { profile } = await session.post('Profiler.stop')
-  mkdirSync('/tmp/sr-prof', { recursive: true })
-  writeFileSync(`/tmp/sr-prof/probe-${httpsOnly}.cpuprofile`, JSON.stringify(profile))
+  await profiler(`probe-${httpsOnly}`)
   process.exit(0)
 }
 await pair('HTTPS GET by id', 5000, (t, i) => get(`/bench/prod/api/data/v9.2/${t}s(${id(t, i)})`))

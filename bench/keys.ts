@@ -12,8 +12,7 @@
  * Progress goes to stderr; the last line on stdout is one JSON object of the figures.
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { Session } from 'node:inspector/promises'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -43,6 +42,7 @@ import { systemClock } from '../src/shared/clock.ts'
 import { silentLogger } from '../src/shared/logger.ts'
 import { cryptoRandom } from '../src/shared/random.ts'
 import { Secret } from '../src/shared/secret.ts'
+import { startCpuProfile } from './cpu-profile.ts'
 import {
   clientCredentialsToken,
   freePort,
@@ -217,22 +217,6 @@ async function tenantWithKey(
   return key
 }
 
-/** Starts the inspector's CPU profiler; the function it returns writes the profile. */
-async function startProfile(): Promise<(name: string) => Promise<void>> {
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.start')
-  return async (name) => {
-    const { profile } = await session.post('Profiler.stop')
-    mkdirSync('/tmp/sr-prof', { recursive: true })
-    const file = `/tmp/sr-prof/${name}.cpuprofile`
-    writeFileSync(file, JSON.stringify(profile))
-    session.disconnect()
-    log(`    profile: ${file}`)
-  }
-}
-
 // ── a. rotation over N environments ───────────────────────────────────────────────────────
 
 async function rotation(
@@ -249,13 +233,15 @@ async function rotation(
     const setup = await bulkEnvironments(app, { tenant: 'acme', policy: 'cmk', count, fieldKeys })
     log(`    setup ${JSON.stringify(setup)}`)
     const load = loadavg()[0] ?? 0
-    const profiler = values['rotate-profile'] ? await startProfile() : undefined
+    const profiler = values['rotate-profile'] ? await startCpuProfile() : undefined
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const r = await rotateTenantKey(app.control, { tenant: 'acme', name: 'cmk', actor: 'bench' })
     const rotateSeconds = seconds(t0)
     const cpu = process.cpuUsage(cpu0)
-    await profiler?.(`rotate-${provider}-${type}${fieldKeys ? '-fk' : ''}`)
+    if (profiler !== undefined) {
+      log(`    profile: ${await profiler(`rotate-${provider}-${type}${fieldKeys ? '-fk' : ''}`)}`)
+    }
     if (r.rewrapped !== count) throw new Error(`re-wrapped ${r.rewrapped} of ${count}`)
     log(
       `    rotated ${r.rewrapped} in ${rotateSeconds} s (cpu ${round((cpu.user + cpu.system) / 1e6)} s: user ${round(cpu.user / 1e6)}, system ${round(cpu.system / 1e6)}; load ${round(load, 2)})`,

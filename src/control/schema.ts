@@ -65,8 +65,8 @@ export interface ControlDb {
      * is one. 'together': `wrapped_dek` wraps DEK ‖ field key in one blob (purpose
      * 'environment-keys') and `wrapped_field_key` is an empty blob (not NULL, which means "no
      * field key yet": a build from before version 8 refuses such a row rather than creating a
-     * second field key). A re-wrap writes 'together' for an
-     * environment with a field key, so a rotation unwraps one blob for it, not two.
+     * second field key). A re-wrap writes 'together' for an environment with a field key, so
+     * a rotation unwraps one blob for it, not two.
      */
     key_layout: Generated<KeyLayout>
     /**

@@ -66,16 +66,14 @@ export async function rewrapDataKeys(
       blob,
       contextOf(purpose),
     )
-  const wrap = (purpose: DekPurpose, key: Secret): Promise<Uint8Array> =>
-    target.wrap(
-      { keyId: input.to.providerKeyId, version: input.to.version },
-      key,
-      contextOf(purpose),
-    )
   // Wraps `key` under `to` and disposes it, whatever happens.
   const wrapAndDispose = async (purpose: DekPurpose, key: Secret): Promise<Uint8Array> => {
     try {
-      return await wrap(purpose, key)
+      return await target.wrap(
+        { keyId: input.to.providerKeyId, version: input.to.version },
+        key,
+        contextOf(purpose),
+      )
     } finally {
       key.dispose()
     }
